@@ -1,0 +1,41 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+# What each staff group may do in the admin; permissions by app label and codename.
+STAFF_GROUPS = {
+    "dispatcher": {
+        "orders": ["view_order", "change_order", "view_orderline", "view_collo", "view_orderhistory",
+                   "view_posintegration", "change_posintegration", "add_posintegration",
+                   "view_posfetch", "change_posfetch"],
+        "accounts": ["view_shipper", "view_apikey"],
+        "carriers": ["view_carrier"],
+        "webhooks": ["view_event"],
+    },
+    "finance": {
+        "orders": ["view_order", "view_orderline", "view_collo", "view_orderhistory"],
+        "accounts": ["view_shipper"],
+        "carriers": ["view_carrier"],
+        "webhooks": ["view_event"],
+    },
+}
+
+
+def ensure_staff_groups(**kwargs) -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    for name, by_app in STAFF_GROUPS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        for app_label, codenames in by_app.items():
+            group.permissions.add(
+                *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+            )
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Shippers, keys and staff"
+
+    def ready(self) -> None:
+        from accounts import schema  # noqa: F401  registers the OpenAPI auth scheme
+
+        post_migrate.connect(ensure_staff_groups, dispatch_uid="waybill-staff-groups")

@@ -1,0 +1,65 @@
+from dataclasses import dataclass
+
+from rest_framework import authentication, exceptions
+
+from accounts.models import ApiKey
+from accounts.services import KEY_PREFIXES, api_key_hash, api_key_touch
+
+
+@dataclass(frozen=True)
+class ApiPrincipal:
+    """Who is calling: one shipper or one carrier, in live or test mode."""
+
+    api_key: ApiKey
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def shipper(self):
+        return self.api_key.shipper
+
+    @property
+    def carrier(self):
+        return self.api_key.carrier
+
+    @property
+    def live_mode(self) -> bool:
+        return self.api_key.live_mode
+
+    @property
+    def scope(self) -> str:
+        kind = "shipper" if self.api_key.shipper_id else "carrier"
+        tenant_id = self.api_key.shipper_id or self.api_key.carrier_id
+        return f"{kind}:{tenant_id}:{self.api_key.mode}"
+
+    @property
+    def actor(self) -> str:
+        return f"api-key:{self.api_key.prefix}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            return None
+        scheme, _, raw_key = header.partition(" ")
+        raw_key = raw_key.strip()
+        if scheme.lower() != "bearer" or not raw_key:
+            raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <API key>'.")
+        if not raw_key.startswith(tuple(KEY_PREFIXES.values())):
+            raise exceptions.AuthenticationFailed("That is not a Waybill API key.")
+        api_key = (
+            ApiKey.objects.select_related("shipper", "carrier")
+            .filter(key_hash=api_key_hash(raw_key), revoked_at__isnull=True)
+            .first()
+        )
+        if api_key is None or not (api_key.tenant and api_key.tenant.active):
+            raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
+        api_key_touch(api_key=api_key)
+        return ApiPrincipal(api_key=api_key), api_key
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'

@@ -1,0 +1,296 @@
+"""Validation of orders as the Order API takes them. Output is ``orders.documents``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, available_timezones
+
+import phonenumbers
+from django.utils import timezone as dj_timezone
+from rest_framework import serializers
+
+from orders.models import OrderStatus
+
+MAX_LINES = 500
+MAX_COLLIS = 500
+MAX_TAGS = 50
+
+# IANA names in any case ("europe/copenhagen") map to their canonical spelling.
+_CANONICAL_ZONES = {name.lower(): name for name in available_timezones()}
+
+
+def canonical_time_zone(value: str) -> str | None:
+    return _CANONICAL_ZONES.get(value.strip().lower())
+
+
+class StrictCharField(serializers.CharField):
+    """A string and nothing else: numbers and booleans are wrong types, not strings."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects fields it does not know, so a misspelt field is an error, not silently lost."""
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        errors = {name: ["Unknown field."] for name in unknown}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if isinstance(exc.detail, dict):
+                errors = {**exc.detail, **errors}
+            elif not errors:
+                raise
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
+class TagsField(serializers.ListField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            child=StrictCharField(max_length=100, allow_blank=False),
+            max_length=MAX_TAGS,
+            **kwargs,
+        )
+
+    def to_internal_value(self, data):
+        return list(dict.fromkeys(super().to_internal_value(data)))
+
+
+class LocalDateTimeField(serializers.DateTimeField):
+    """Keeps a datetime without offset naive, so the order can read it in the location's zone."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        return value
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str):
+            self.fail("invalid", format="ISO 8601, e.g. 2026-11-23T10:00:00+01:00")
+        return super().to_internal_value(value)
+
+
+class AddressSerializer(StrictSerializer):
+    primary = StrictCharField(max_length=255)
+    secondary = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs):
+        if not attrs.get("primary"):
+            raise serializers.ValidationError({"primary": ["This field is required."]})
+        return attrs
+
+
+class PositionSerializer(StrictSerializer):
+    latitude = serializers.FloatField(min_value=-90, max_value=90)
+    longitude = serializers.FloatField(min_value=-180, max_value=180)
+
+    def validate(self, attrs):
+        missing = [f for f in ("latitude", "longitude") if f not in attrs]
+        if missing:
+            raise serializers.ValidationError({f: ["This field is required."] for f in missing})
+        return attrs
+
+
+class LocationSerializer(StrictSerializer):
+    address = AddressSerializer()
+    position = PositionSerializer(required=False, allow_null=True)
+    timeZone = StrictCharField(required=False, allow_null=True, max_length=64)  # noqa: N815
+
+    def validate_timeZone(self, value):  # noqa: N802
+        if value is None:
+            return None
+        canonical = canonical_time_zone(value)
+        if canonical is None:
+            raise serializers.ValidationError(f"'{value}' is not an IANA time zone name.")
+        return canonical
+
+    def validate(self, attrs):
+        if "address" not in attrs:
+            raise serializers.ValidationError({"address": ["This field is required."]})
+        return attrs
+
+
+class PhoneSerializer(StrictSerializer):
+    countrycallingCode = StrictCharField(max_length=4)  # noqa: N815
+    nationalNumber = StrictCharField(max_length=20)  # noqa: N815
+    countryCode = StrictCharField(  # noqa: N815
+        max_length=2, required=False, allow_blank=True, default=""
+    )
+
+    def validate(self, attrs):
+        calling_code = attrs.get("countrycallingCode", "").lstrip("+")
+        national = attrs.get("nationalNumber", "")
+        if not calling_code or not national:
+            raise serializers.ValidationError(
+                "Both countrycallingCode and nationalNumber are required."
+            )
+        try:
+            number = phonenumbers.parse(f"+{calling_code}{national}")
+        except phonenumbers.NumberParseException as exc:
+            raise serializers.ValidationError({"nationalNumber": [str(exc.args[0])]}) from exc
+        if not phonenumbers.is_possible_number(number):
+            raise serializers.ValidationError(
+                {"nationalNumber": [f"+{calling_code} {national} is not a possible phone number."]}
+            )
+        return {
+            "countrycallingCode": str(number.country_code),
+            "nationalNumber": str(number.national_number),
+            "countryCode": (
+                attrs.get("countryCode") or phonenumbers.region_code_for_number(number) or ""
+            ).upper(),
+        }
+
+
+class ContactSerializer(StrictSerializer):
+    preferredName = StrictCharField(  # noqa: N815
+        max_length=200, required=False, allow_blank=True, allow_null=True
+    )
+    fullName = StrictCharField(  # noqa: N815
+        max_length=200, required=False, allow_blank=True, allow_null=True
+    )
+    phone = PhoneSerializer(required=False, allow_null=True)
+    email = serializers.EmailField(required=False, allow_blank=True, allow_null=True)
+    company = StrictCharField(max_length=200, required=False, allow_blank=True, allow_null=True)
+
+    def validate(self, attrs):
+        return {
+            "preferredName": attrs.get("preferredName") or "",
+            "fullName": attrs.get("fullName") or "",
+            "phone": attrs.get("phone"),
+            "email": attrs.get("email") or "",
+            "company": attrs.get("company"),
+        }
+
+
+class TimeFrameSerializer(StrictSerializer):
+    # "from" is a Python keyword, so the fields cannot be declared as attributes.
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = LocalDateTimeField(required=False, allow_null=True)
+        fields["to"] = LocalDateTimeField(required=False, allow_null=True)
+        return fields
+
+
+class DimensionsSerializer(StrictSerializer):
+    length = serializers.DecimalField(max_digits=8, decimal_places=1, min_value=0)
+    width = serializers.DecimalField(max_digits=8, decimal_places=1, min_value=0)
+    height = serializers.DecimalField(max_digits=8, decimal_places=1, min_value=0)
+
+
+class LineSerializer(StrictSerializer):
+    reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    description = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=0)
+    price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
+    taxRate = serializers.DecimalField(  # noqa: N815
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default=0
+    )
+
+    def validate_quantity(self, value):
+        if value <= 0:
+            raise serializers.ValidationError("Must be greater than 0.")
+        return value
+
+
+class ColloSerializer(StrictSerializer):
+    barcode = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    description = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+    weight = serializers.DecimalField(
+        max_digits=10, decimal_places=3, min_value=0, help_text="Kilograms."
+    )
+    volume = serializers.DecimalField(
+        max_digits=10, decimal_places=4, min_value=0, required=False, allow_null=True,
+        help_text="Cubic metres.",
+    )
+    dimensions = DimensionsSerializer(required=False, allow_null=True, help_text="Centimetres.")
+    tags = TagsField(required=False, default=list)
+
+
+class OrderSerializer(StrictSerializer):
+    """An order as a shipper sends it; read-only fields are filled in by Waybill."""
+
+    id = serializers.UUIDField(read_only=True)
+    creatorOrderId = StrictCharField(max_length=100)  # noqa: N815
+    creatorId = serializers.UUIDField(read_only=True)  # noqa: N815
+    relationalId = StrictCharField(  # noqa: N815
+        max_length=100, required=False, allow_blank=True, allow_null=True
+    )
+    liveMode = serializers.BooleanField(read_only=True)  # noqa: N815
+    status = serializers.ChoiceField(choices=OrderStatus.choices, read_only=True)
+    tags = TagsField(required=False)
+    notes = StrictCharField(max_length=5000, required=False, allow_blank=True, allow_null=True)
+    currency = StrictCharField(min_length=3, max_length=3, required=False)
+    customFields = serializers.DictField(required=False)  # noqa: N815
+    pickupLocation = LocationSerializer(required=False, allow_null=True)  # noqa: N815
+    deliveryLocation = LocationSerializer()  # noqa: N815
+    pickupContact = ContactSerializer(required=False, allow_null=True)  # noqa: N815
+    deliveryContact = ContactSerializer(required=False, allow_null=True)  # noqa: N815
+    pickupTimeFrame = TimeFrameSerializer(required=False, allow_null=True)  # noqa: N815
+    deliveryTimeFrame = TimeFrameSerializer(required=False, allow_null=True)  # noqa: N815
+    lines = LineSerializer(many=True, required=False, max_length=MAX_LINES)
+    collis = ColloSerializer(many=True, required=False, max_length=MAX_COLLIS)
+    totalWeight = serializers.DecimalField(  # noqa: N815
+        max_digits=12, decimal_places=3, read_only=True
+    )
+    cancelReason = serializers.CharField(read_only=True)  # noqa: N815
+    cancelledAt = serializers.DateTimeField(read_only=True)  # noqa: N815
+    createdAt = serializers.DateTimeField(read_only=True)  # noqa: N815
+    updatedAt = serializers.DateTimeField(read_only=True)  # noqa: N815
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            read_only = sorted(
+                name for name in data if name in self.fields and self.fields[name].read_only
+            )
+            data = {k: v for k, v in data.items() if k not in read_only}
+        return super().to_internal_value(data)
+
+    def validate_currency(self, value):
+        if not value.isalpha():
+            raise serializers.ValidationError("An ISO 4217 code such as DKK or EUR.")
+        return value.upper()
+
+    def validate(self, attrs):
+        errors: dict[str, list[str]] = {}
+        for kind in ("pickup", "delivery"):
+            frame = attrs.get(f"{kind}TimeFrame")
+            if not frame:
+                continue
+            location = attrs.get(f"{kind}Location") or {}
+            # A time without offset is read in the location's zone (or the order's, on PATCH).
+            fallback = self.context.get("time_zones", {}).get(kind, "Europe/Copenhagen")
+            zone = ZoneInfo(location.get("timeZone") or fallback)
+            for end in ("from", "to"):
+                value = frame.get(end)
+                if value is not None and dj_timezone.is_naive(value):
+                    frame[end] = value.replace(tzinfo=zone)
+            if frame.get("from") and frame.get("to") and frame["from"] > frame["to"]:
+                errors[f"{kind}TimeFrame.from"] = ["Must not be after 'to'."]
+        barcodes = [c["barcode"] for c in attrs.get("collis", []) if c.get("barcode")]
+        if len(barcodes) != len(set(barcodes)):
+            errors["collis"] = ["Barcodes must be unique within an order."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class OrderCancelSerializer(StrictSerializer):
+    reason = StrictCharField(max_length=500)
+
+
+class OrderBulkSerializer(StrictSerializer):
+    orders = serializers.ListField(
+        child=serializers.JSONField(), min_length=1, max_length=1000,
+        help_text="Up to 1,000 orders in the Order API's shape; each is upserted by creatorOrderId.",
+    )
+
+
+class PosEventSerializer(StrictSerializer):
+    eventType = StrictCharField(max_length=50)  # noqa: N815
+    entityId = StrictCharField(max_length=100)  # noqa: N815

@@ -1,0 +1,261 @@
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.idempotency import idempotent
+from accounts.permissions import IsShipper
+from config.api.errors import InvalidInput, validation_body
+from config.api.pagination import CreatedCursorPagination
+from config.api.schema import ERROR_RESPONSES
+from orders import pos, selectors, services
+from orders.api.examples import ORDER_EXAMPLES, VALIDATION_ERROR
+from orders.api.filters import OrderFilter
+from orders.api.serializers import (
+    OrderBulkSerializer,
+    OrderCancelSerializer,
+    OrderSerializer,
+    PosEventSerializer,
+)
+from orders.documents import order_document
+
+ORDER_RESPONSES = {**ERROR_RESPONSES}
+
+
+def _validated(serializer_class, data, **kwargs) -> dict:
+    serializer = serializer_class(data=data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ShipperView(GenericAPIView):
+    permission_classes = [IsShipper]
+
+    @property
+    def shipper(self):
+        return self.request.user.shipper
+
+    @property
+    def live_mode(self) -> bool:
+        return self.request.user.live_mode
+
+    @property
+    def actor(self) -> str:
+        return self.request.user.actor
+
+
+class OrderListCreateView(ShipperView):
+    serializer_class = OrderSerializer
+    filterset_class = OrderFilter
+    pagination_class = CreatedCursorPagination
+
+    def get_queryset(self):
+        return selectors.order_list(shipper=self.shipper, live_mode=self.live_mode)
+
+    @extend_schema(operation_id="orders_list", responses={200: OrderSerializer(many=True), **ORDER_RESPONSES})
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response([order_document(o) for o in page])
+
+    @extend_schema(
+        operation_id="orders_create",
+        request=OrderSerializer,
+        responses={201: OrderSerializer, **ORDER_RESPONSES},
+        examples=[*ORDER_EXAMPLES, VALIDATION_ERROR],
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+    )
+    @idempotent
+    def post(self, request):
+        spec = _validated(OrderSerializer, request.data)
+        order = services.order_create(
+            shipper=self.shipper, live_mode=self.live_mode, spec=spec, actor=self.actor
+        )
+        response = Response(order_document(order), status=status.HTTP_201_CREATED)
+        response["Location"] = f"/api/v1/orders/{order.id}"
+        return response
+
+
+class OrderDetailView(ShipperView):
+    serializer_class = OrderSerializer
+
+    @extend_schema(operation_id="orders_retrieve", responses={200: OrderSerializer, **ORDER_RESPONSES})
+    def get(self, request, order_id):
+        order = selectors.order_get(shipper=self.shipper, live_mode=self.live_mode, order_id=order_id)
+        return Response(order_document(order))
+
+    @extend_schema(
+        operation_id="orders_partial_update",
+        request=OrderSerializer,
+        responses={200: OrderSerializer, **ORDER_RESPONSES},
+        description=(
+            "Each top-level key given replaces that part of the order (lines and collis as a "
+            "whole). After pickup only pickupContact, deliveryContact and notes may change (409)."
+        ),
+    )
+    def patch(self, request, order_id):
+        order = selectors.order_get(shipper=self.shipper, live_mode=self.live_mode, order_id=order_id)
+        spec = _validated(
+            OrderSerializer,
+            request.data,
+            partial=True,
+            context={"time_zones": {"pickup": order.pickup_time_zone, "delivery": order.delivery_time_zone}},
+        )
+        if "creatorOrderId" in spec and spec["creatorOrderId"] != order.creator_order_id:
+            raise InvalidInput.for_field("creatorOrderId", "The creatorOrderId of an order cannot change.")
+        order = services.order_update(order=order, spec=spec, actor=self.actor)
+        return Response(order_document(order))
+
+
+class OrderByRefView(ShipperView):
+    serializer_class = OrderSerializer
+
+    @extend_schema(operation_id="orders_ref_retrieve", responses={200: OrderSerializer, **ORDER_RESPONSES})
+    def get(self, request, creator_order_id):
+        order = selectors.order_get_by_ref(
+            shipper=self.shipper, live_mode=self.live_mode, creator_order_id=creator_order_id
+        )
+        return Response(order_document(order))
+
+    @extend_schema(
+        operation_id="orders_ref_upsert",
+        request=OrderSerializer,
+        responses={200: OrderSerializer, 201: OrderSerializer, **ORDER_RESPONSES},
+        examples=ORDER_EXAMPLES,
+        description="Create the order with this creatorOrderId (201) or replace it (200).",
+    )
+    def put(self, request, creator_order_id):
+        data = request.data
+        if isinstance(data, dict):
+            if data.setdefault("creatorOrderId", creator_order_id) != creator_order_id:
+                raise InvalidInput.for_field(
+                    "creatorOrderId", "Must match the creatorOrderId in the URL."
+                )
+        spec = _validated(OrderSerializer, data)
+        order, created = services.order_upsert(
+            shipper=self.shipper, live_mode=self.live_mode, spec=spec, actor=self.actor
+        )
+        return Response(order_document(order), status=201 if created else 200)
+
+
+class OrderCancelView(ShipperView):
+    serializer_class = OrderCancelSerializer
+
+    @extend_schema(
+        operation_id="orders_cancel",
+        request=OrderCancelSerializer,
+        responses={200: OrderSerializer, **ORDER_RESPONSES},
+        description="Cancel until pickup; cancelling a cancelled order changes nothing.",
+    )
+    @idempotent
+    def post(self, request, order_id):
+        order = selectors.order_get(shipper=self.shipper, live_mode=self.live_mode, order_id=order_id)
+        spec = _validated(OrderCancelSerializer, request.data)
+        order = services.order_cancel(order=order, reason=spec["reason"], actor=self.actor)
+        return Response(order_document(order))
+
+
+BulkResultSerializer = inline_serializer(
+    "OrderBulkResult",
+    fields={
+        "created": serializers.IntegerField(),
+        "updated": serializers.IntegerField(),
+        "unchanged": serializers.IntegerField(),
+        "failed": serializers.IntegerField(),
+        "results": inline_serializer(
+            "OrderBulkItem",
+            fields={
+                "index": serializers.IntegerField(),
+                "outcome": serializers.ChoiceField(["created", "updated", "unchanged", "error"]),
+                "id": serializers.UUIDField(allow_null=True),
+                "creatorOrderId": serializers.CharField(),
+                "error": serializers.DictField(allow_null=True),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+class OrderBulkView(ShipperView):
+    serializer_class = OrderBulkSerializer
+    max_body_bytes = settings.API_MAX_BULK_BODY_BYTES
+
+    @extend_schema(
+        operation_id="orders_bulk_upsert",
+        request=OrderBulkSerializer,
+        responses={200: BulkResultSerializer, **ORDER_RESPONSES},
+        description=(
+            "Upsert up to 1,000 orders by creatorOrderId. Each item gets its own result; "
+            "a bad item does not stop the others."
+        ),
+    )
+    @idempotent
+    def post(self, request):
+        items = _validated(OrderBulkSerializer, request.data)["orders"]
+        specs, failures = [], []
+        for index, item in enumerate(items):
+            serializer = OrderSerializer(data=item)
+            if serializer.is_valid():
+                specs.append((index, serializer.validated_data))
+            else:
+                failures.append((index, item, serializer.errors))
+        results = services.order_bulk_upsert(
+            shipper=self.shipper, live_mode=self.live_mode, specs=specs, actor=self.actor
+        )
+        rows = [
+            {
+                "index": r.index,
+                "outcome": r.outcome,
+                "id": str(r.order.id) if r.order else None,
+                "creatorOrderId": r.creator_order_id,
+                "error": r.error,
+            }
+            for r in results
+        ]
+        rows += [
+            {
+                "index": index,
+                "outcome": "error",
+                "id": None,
+                "creatorOrderId": item.get("creatorOrderId") if isinstance(item, dict) else None,
+                "error": validation_body(errors),
+            }
+            for index, item, errors in failures
+        ]
+        rows.sort(key=lambda row: row["index"])
+        counts = {k: sum(1 for r in rows if r["outcome"] == k) for k in ("created", "updated", "unchanged")}
+        return Response({**counts, "failed": len(failures) + sum(1 for r in results if r.outcome == "error"), "results": rows})
+
+
+class PosEventView(APIView):
+    permission_classes = [IsShipper]
+
+    @extend_schema(
+        operation_id="pos_events_submit",
+        request=PosEventSerializer,
+        responses={
+            202: inline_serializer(
+                "PosEventAccepted",
+                fields={"id": serializers.UUIDField(), "status": serializers.CharField()},
+            ),
+            **ERROR_RESPONSES,
+        },
+        description=(
+            "A thin event from the shipper's POS (seed 001): Waybill fetches the entity from the "
+            "configured POS endpoint and applies it. Supported types: "
+            + ", ".join(sorted(pos.POS_EVENT_TYPES))
+            + "."
+        ),
+    )
+    @idempotent
+    def post(self, request):
+        spec = _validated(PosEventSerializer, request.data)
+        fetch = pos.pos_event_accept(
+            shipper=request.user.shipper,
+            live_mode=request.user.live_mode,
+            event_type=spec["eventType"],
+            entity_id=spec["entityId"],
+        )
+        return Response({"id": str(fetch.id), "status": fetch.status}, status=status.HTTP_202_ACCEPTED)

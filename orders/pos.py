@@ -1,0 +1,243 @@
+"""Thin POS events (seed 001): the POS says an entity changed, Waybill fetches and applies it.
+
+``POS_EVENT_TYPES`` is the one registry of what a POS may send; add a type there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from accounts.models import Shipper
+from config.api.errors import Conflict, InvalidInput, validation_body
+from config.outbound import UnsafeTarget, check_public_url
+from config.queue import enqueue, enqueue_on_commit
+from orders.models import OrderStatus, PosFetch, PosFetchStatus, PosIntegration
+
+logger = logging.getLogger(__name__)
+
+# Waits after failed attempts 1, 2, …: about eight and a half hours in all, then the fetch fails.
+POS_RETRY_SCHEDULE = [
+    timedelta(seconds=10),
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+]
+# A running fetch whose worker died is taken up again after this long.
+POS_FETCH_LEASE = timedelta(minutes=5)
+# Rows the sweeper queues per run; each is one small task message.
+POS_SWEEP_BATCH = 500
+
+
+class PosFetchRetryable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class PosEventType:
+    path: str  # relative to the integration's base URL; {entity_id} is filled in
+    apply: Callable[[PosFetch, requests.Response], str]
+    on_gone: Callable[[PosFetch], str]
+
+
+def _apply_order(fetch: PosFetch, response: requests.Response) -> str:
+    from orders.api.serializers import OrderSerializer
+    from orders.services import order_upsert
+
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise PosFetchRetryable(f"The POS answered 200 with a body that is not JSON: {exc}") from exc
+    if isinstance(body, dict):
+        body.setdefault("creatorOrderId", fetch.entity_id)
+    serializer = OrderSerializer(data=body)
+    if not serializer.is_valid():
+        raise InvalidInput(
+            "The POS returned an order Waybill cannot accept.",
+            errors=validation_body(serializer.errors)["errors"],
+        )
+    order, created = order_upsert(
+        shipper=fetch.shipper,
+        live_mode=fetch.live_mode,
+        spec=serializer.validated_data,
+        actor=f"pos:{fetch.event_type}:{fetch.entity_id}",
+    )
+    fetch.order = order
+    return "created" if created else "updated"
+
+
+def _order_gone(fetch: PosFetch) -> str:
+    from orders.selectors import order_find_by_ref
+    from orders.services import order_cancel, order_mark_gone_from_pos
+
+    order = order_find_by_ref(
+        shipper=fetch.shipper, live_mode=fetch.live_mode, creator_order_id=fetch.entity_id
+    )
+    if order is None:
+        return "unknown to the POS and to Waybill: nothing to do"
+    fetch.order = order
+    actor = f"pos:{fetch.event_type}:{fetch.entity_id}"
+    if order.status == OrderStatus.CANCELLED:
+        return "already cancelled"
+    if order.can_cancel():
+        order_cancel(order=order, reason="The order no longer exists in the POS.", actor=actor)
+        return "cancelled: the POS no longer has it"
+    order_mark_gone_from_pos(order=order, actor=actor)
+    return f"gone from the POS but {order.status}: kept, marked gone"
+
+
+POS_EVENT_TYPES: dict[str, PosEventType] = {
+    "OrderUpdated": PosEventType(path="orders/{entity_id}", apply=_apply_order, on_gone=_order_gone),
+}
+
+
+def pos_integration_for(*, shipper: Shipper, live_mode: bool) -> PosIntegration | None:
+    return PosIntegration.objects.filter(shipper=shipper, live_mode=live_mode, active=True).first()
+
+
+@transaction.atomic
+def pos_event_accept(*, shipper: Shipper, live_mode: bool, event_type: str, entity_id: str) -> PosFetch:
+    """Record a thin POS event and queue its fetch; a fetch already waiting absorbs repeats."""
+    from orders.tasks import pos_fetch_run
+
+    if event_type not in POS_EVENT_TYPES:
+        supported = ", ".join(sorted(POS_EVENT_TYPES))
+        raise InvalidInput.for_field(
+            "eventType", f"Unknown event type '{event_type}'; supported: {supported}.", code="invalid_choice"
+        )
+    if not entity_id.strip():
+        raise InvalidInput.for_field("entityId", "This field may not be blank.", code="blank")
+    if pos_integration_for(shipper=shipper, live_mode=live_mode) is None:
+        raise Conflict(
+            "No POS integration is configured for this shipper in this mode; "
+            "ask a Waybill dispatcher to set the POS base URL.",
+            code="pos_not_configured",
+        )
+    waiting = (
+        PosFetch.objects.select_for_update()
+        .filter(
+            shipper=shipper,
+            live_mode=live_mode,
+            event_type=event_type,
+            entity_id=entity_id,
+            status=PosFetchStatus.PENDING,
+        )
+        .first()
+    )
+    if waiting:
+        return waiting
+    fetch = PosFetch.objects.create(
+        shipper=shipper,
+        live_mode=live_mode,
+        event_type=event_type,
+        entity_id=entity_id,
+        next_attempt_at=timezone.now(),
+    )
+    enqueue_on_commit(pos_fetch_run, str(fetch.id))
+    return fetch
+
+
+def _claim(fetch_id: str) -> PosFetch | None:
+    now = timezone.now()
+    due = Q(status__in=[PosFetchStatus.PENDING, PosFetchStatus.RETRYING], next_attempt_at__lte=now)
+    abandoned = Q(status=PosFetchStatus.RUNNING, updated_at__lt=now - POS_FETCH_LEASE)
+    claimed = PosFetch.objects.filter(due | abandoned, id=fetch_id).update(
+        status=PosFetchStatus.RUNNING, attempts=F("attempts") + 1, updated_at=now
+    )
+    if not claimed:
+        return None
+    return PosFetch.objects.select_related("shipper").get(id=fetch_id)
+
+
+def _finish(fetch: PosFetch, status: str, **fields) -> None:
+    for name, value in fields.items():
+        setattr(fetch, name, value)
+    fetch.status = status
+    fetch.save()
+
+
+def pos_fetch_run(*, fetch_id: str) -> PosFetch | None:
+    """Fetch the entity of one POS event and apply it. Safe to run twice: the row is claimed."""
+    fetch = _claim(fetch_id)
+    if fetch is None:
+        return None
+    from orders.tasks import pos_fetch_run as task
+
+    event_type = POS_EVENT_TYPES[fetch.event_type]
+    integration = pos_integration_for(shipper=fetch.shipper, live_mode=fetch.live_mode)
+    try:
+        if integration is None:
+            raise PosFetchRetryable("No active POS integration for this shipper and mode.")
+        url = integration.base_url.rstrip("/") + "/" + event_type.path.format(entity_id=fetch.entity_id)
+        check_public_url(url)
+        headers = {"Accept": "application/json"}
+        if integration.auth_header_value:
+            headers[integration.auth_header_name] = integration.auth_header_value
+        try:
+            response = requests.get(
+                url, headers=headers, timeout=settings.POS_FETCH_TIMEOUT_S, allow_redirects=False
+            )
+        except requests.RequestException as exc:
+            raise PosFetchRetryable(f"{type(exc).__name__}: {exc}") from exc
+        fetch.last_status_code = response.status_code
+        if response.status_code == 404:
+            with transaction.atomic():
+                outcome = event_type.on_gone(fetch)
+                _finish(fetch, PosFetchStatus.DONE, outcome=outcome, last_error="")
+        elif response.status_code == 200:
+            with transaction.atomic():
+                outcome = event_type.apply(fetch, response)
+                _finish(fetch, PosFetchStatus.DONE, outcome=outcome, last_error="")
+        else:
+            raise PosFetchRetryable(f"The POS answered {response.status_code}: {response.text[:500]}")
+    except (InvalidInput, Conflict, UnsafeTarget) as exc:
+        detail = exc.as_body() if hasattr(exc, "as_body") else {"detail": str(exc)}
+        _finish(fetch, PosFetchStatus.FAILED, last_error=str(detail), outcome="failed: not retried")
+    except PosFetchRetryable as exc:
+        if fetch.attempts > len(POS_RETRY_SCHEDULE):
+            _finish(fetch, PosFetchStatus.FAILED, last_error=str(exc), outcome="failed after retries")
+        else:
+            wait = POS_RETRY_SCHEDULE[fetch.attempts - 1]
+            _finish(
+                fetch,
+                PosFetchStatus.RETRYING,
+                last_error=str(exc),
+                next_attempt_at=timezone.now() + wait,
+            )
+            enqueue(task, str(fetch.id), countdown=wait.total_seconds())
+    return fetch
+
+
+def pos_fetch_retry_now(*, fetch: PosFetch) -> None:
+    """A dispatcher's retry: the fetch is due again at once, whatever its state."""
+    from orders.tasks import pos_fetch_run as task
+
+    PosFetch.objects.filter(id=fetch.id).exclude(status=PosFetchStatus.RUNNING).update(
+        status=PosFetchStatus.RETRYING, next_attempt_at=timezone.now(), updated_at=timezone.now()
+    )
+    enqueue_on_commit(task, str(fetch.id))
+
+
+def pos_fetch_sweep() -> int:
+    """Queue every fetch that is due or whose worker vanished; returns how many."""
+    from orders.tasks import pos_fetch_run as task
+
+    now = timezone.now()
+    due = PosFetch.objects.filter(
+        Q(status__in=[PosFetchStatus.PENDING, PosFetchStatus.RETRYING], next_attempt_at__lte=now)
+        | Q(status=PosFetchStatus.RUNNING, updated_at__lt=now - POS_FETCH_LEASE)
+    ).values_list("id", flat=True)[:POS_SWEEP_BATCH]
+    ids = [str(i) for i in due]
+    for fetch_id in ids:
+        enqueue(task, fetch_id)
+    return len(ids)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from config.api.errors import NotFound
+from orders.models import Collo, Order
+
+
+def _orders_of(shipper, live_mode: bool) -> QuerySet[Order]:
+    return Order.objects.filter(shipper=shipper, live_mode=live_mode)
+
+
+def order_get(*, shipper, live_mode: bool, order_id) -> Order:
+    """One of the shipper's orders in its mode; anything else is a 404."""
+    order = _orders_of(shipper, live_mode).prefetch_related("lines", "collis").filter(id=order_id).first()
+    if order is None:
+        raise NotFound(f"No order with id '{order_id}'.")
+    return order
+
+
+def order_get_by_ref(*, shipper, live_mode: bool, creator_order_id: str) -> Order:
+    order = (
+        _orders_of(shipper, live_mode)
+        .prefetch_related("lines", "collis")
+        .filter(creator_order_id=creator_order_id)
+        .first()
+    )
+    if order is None:
+        raise NotFound(f"No order with creatorOrderId '{creator_order_id}'.")
+    return order
+
+
+def order_find_by_ref(*, shipper, live_mode: bool, creator_order_id: str) -> Order | None:
+    return _orders_of(shipper, live_mode).filter(creator_order_id=creator_order_id).first()
+
+
+def tag_filter(tag: str) -> Q:
+    """Orders carrying ``tag``; a GIN-friendly containment on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        return Q(tags__contains=[tag])
+    return Q(
+        id__in=RawSQL(
+            "SELECT o.id FROM orders_order o, json_each(o.tags) t WHERE t.value = %s", (tag,)
+        )
+    )
+
+
+def barcode_filter(barcode: str) -> Q:
+    return Q(Exists(Collo.objects.filter(order=OuterRef("pk"), barcode=barcode)))
+
+
+def order_list(*, shipper, live_mode: bool) -> QuerySet[Order]:
+    """The shipper's orders in its mode, ready for the list filters and paging."""
+    return _orders_of(shipper, live_mode).prefetch_related("lines", "collis")

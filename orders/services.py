@@ -1,0 +1,382 @@
+"""Every write to an order: one function per use case, transactional, appending its events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Shipper
+from config.api.errors import Conflict, InvalidInput
+from orders.documents import (
+    collo_rows,
+    line_rows,
+    order_columns,
+    order_document,
+)
+from orders.models import (
+    FIELDS_EDITABLE_AFTER_PICKUP,
+    Collo,
+    Order,
+    OrderHistory,
+    OrderLine,
+    OrderStatus,
+)
+from webhooks.models import Event
+from webhooks.services import event_append, event_build, events_append
+
+# Keys of the order document that a shipper's change does not set directly.
+_DERIVED_KEYS = frozenset(
+    {"id", "creatorId", "liveMode", "status", "cancelReason", "cancelledAt", "createdAt", "updatedAt", "totalWeight"}
+)
+
+
+def _event_kwargs(order: Order) -> dict[str, Any]:
+    return {
+        "live_mode": order.live_mode,
+        "shipper": order.shipper,
+        "entity_type": "ORDER",
+        "entity_id": order.id,
+        "entity_ref": order.creator_order_id,
+        "root_entity_type": "ORDER",
+        "root_entity_id": order.id,
+        "root_entity_ref": order.creator_order_id,
+        "order": order,
+    }
+
+
+def _default_pickup_location(shipper: Shipper) -> dict[str, Any]:
+    position = None
+    if shipper.default_pickup_latitude is not None and shipper.default_pickup_longitude is not None:
+        position = {
+            "latitude": shipper.default_pickup_latitude,
+            "longitude": shipper.default_pickup_longitude,
+        }
+    return {
+        "address": {
+            "primary": shipper.default_pickup_address_primary,
+            "secondary": shipper.default_pickup_address_secondary,
+        },
+        "position": position,
+        "timeZone": shipper.default_pickup_time_zone,
+    }
+
+
+def _full_spec(spec: dict[str, Any], shipper: Shipper) -> dict[str, Any]:
+    """A complete order spec: what the shipper left out takes its default (PUT and create)."""
+    full = {
+        "relationalId": "",
+        "tags": [],
+        "notes": "",
+        "currency": "DKK",
+        "customFields": {},
+        "pickupContact": None,
+        "deliveryContact": None,
+        "pickupTimeFrame": None,
+        "deliveryTimeFrame": None,
+        "lines": [],
+        "collis": [],
+        **{k: v for k, v in spec.items() if v is not None or k not in ("pickupLocation",)},
+    }
+    if not full.get("pickupLocation"):
+        if not shipper.default_pickup_address_primary:
+            raise InvalidInput.for_field(
+                "pickupLocation",
+                "Required: this shipper has no default pickup address configured.",
+                code="required",
+            )
+        full["pickupLocation"] = _default_pickup_location(shipper)
+    for kind in ("pickup", "delivery"):
+        location = full[f"{kind}Location"]
+        if not location.get("timeZone"):
+            location["timeZone"] = shipper.default_pickup_time_zone
+    return full
+
+
+def _comparable(document: dict[str, Any]) -> dict[str, Any]:
+    # Collo ids are Waybill's; a shipper's resend of the same collis is no change.
+    collis = [{k: v for k, v in c.items() if k != "id"} for c in document["collis"]]
+    return {**{k: v for k, v in document.items() if k not in _DERIVED_KEYS}, "collis": collis}
+
+
+def _changed_keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    a, b = _comparable(before), _comparable(after)
+    return [key for key in b if a.get(key) != b[key]]
+
+
+def _history(order: Order, actor: str, action: str, changes: dict | None = None, note: str = ""):
+    return OrderHistory(order=order, actor=actor, action=action, changes=changes or {}, note=note)
+
+
+def _new_order(*, shipper: Shipper, live_mode: bool, spec: dict[str, Any]) -> tuple[Order, list, list]:
+    order = Order(shipper=shipper, live_mode=live_mode, **order_columns(spec))
+    order.created_at = order.updated_at = timezone.now()
+    return order, line_rows(order, spec["lines"]), collo_rows(order, spec["collis"])
+
+
+def _conflict_existing(shipper: Shipper, live_mode: bool, creator_order_id: str) -> Conflict:
+    existing = Order.objects.filter(
+        shipper=shipper, live_mode=live_mode, creator_order_id=creator_order_id
+    ).values_list("id", flat=True).first()
+    return Conflict(
+        f"An order with creatorOrderId '{creator_order_id}' exists already; "
+        f"use PUT /api/v1/orders/ref/{creator_order_id} to upsert.",
+        code="duplicate_creator_order_id",
+        errors=[{"field": "creatorOrderId", "code": "duplicate", "message": "Already used."}],
+        extra={"existingOrderId": str(existing) if existing else None},
+    )
+
+
+@transaction.atomic
+def order_create(*, shipper: Shipper, live_mode: bool, spec: dict[str, Any], actor: str) -> Order:
+    spec = _full_spec(spec, shipper)
+    order, lines, collis = _new_order(shipper=shipper, live_mode=live_mode, spec=spec)
+    try:
+        with transaction.atomic():
+            order.save(force_insert=True)
+    except IntegrityError:
+        raise _conflict_existing(shipper, live_mode, spec["creatorOrderId"]) from None
+    OrderLine.objects.bulk_create(lines)
+    Collo.objects.bulk_create(collis)
+    document = order_document(order, lines=lines, collis=collis)
+    _history(order, actor, "created").save()
+    event_append(type="OrderCreated", time_of_event=order.created_at, document=document, **_event_kwargs(order))
+    order._prefetched_objects_cache = {"lines": lines, "collis": collis}
+    return order
+
+
+def _lock(order: Order) -> Order:
+    return (
+        Order.objects.select_for_update()
+        .select_related("shipper")
+        .prefetch_related("lines", "collis")
+        .get(id=order.id)
+    )
+
+
+def _reuse_collo_ids(old: list[Collo], new: list[Collo]) -> None:
+    # A collo keeps its id across updates while its barcode stays the same.
+    by_barcode = {c.barcode: c.id for c in old if c.barcode}
+    for collo in new:
+        if collo.barcode in by_barcode:
+            collo.id = by_barcode.pop(collo.barcode)
+
+
+def _apply_update(order: Order, spec: dict[str, Any], actor: str) -> tuple[Order, list[str]]:
+    """Apply ``spec`` (only its keys) to a locked order; returns the changed document keys."""
+    old_lines, old_collis = list(order.lines.all()), list(order.collis.all())
+    before = order_document(order, lines=old_lines, collis=old_collis)
+    for column, value in order_columns(spec).items():
+        setattr(order, column, value)
+    lines = line_rows(order, spec["lines"]) if "lines" in spec else old_lines
+    collis = collo_rows(order, spec["collis"]) if "collis" in spec else old_collis
+    if "collis" in spec:
+        _reuse_collo_ids(old_collis, collis)
+    after = order_document(order, lines=lines, collis=collis)
+    changed = _changed_keys(before, after)
+    if not changed:
+        order.refresh_from_db()
+        return order, []
+    if order.status == OrderStatus.CANCELLED:
+        raise Conflict(
+            f"Order '{order.creator_order_id}' is cancelled and can no longer change.",
+            code="order_cancelled",
+            errors=[{"field": key, "code": "locked", "message": "Order is cancelled."} for key in changed],
+        )
+    locked = [key for key in changed if key not in FIELDS_EDITABLE_AFTER_PICKUP]
+    if order.is_picked_up and locked:
+        raise Conflict(
+            f"Order '{order.creator_order_id}' has been picked up (status {order.status}); "
+            f"only {', '.join(sorted(FIELDS_EDITABLE_AFTER_PICKUP))} can still change.",
+            code="order_picked_up",
+            errors=[{"field": key, "code": "locked", "message": "Cannot change after pickup."} for key in locked],
+        )
+    order.save()
+    if "lines" in spec:
+        OrderLine.objects.filter(order=order).delete()
+        OrderLine.objects.bulk_create(lines)
+    if "collis" in spec:
+        Collo.objects.filter(order=order).delete()
+        Collo.objects.bulk_create(collis)
+    order._prefetched_objects_cache = {"lines": lines, "collis": collis}
+    document = order_document(order, lines=lines, collis=collis)
+    _history(order, actor, "updated", {key: [before[key], document[key]] for key in changed}).save()
+    event_append(
+        type="OrderUpdated",
+        changes=changed,
+        time_of_event=order.updated_at,
+        document=document,
+        **_event_kwargs(order),
+    )
+    return order, changed
+
+
+@transaction.atomic
+def order_update(*, order: Order, spec: dict[str, Any], actor: str, replace: bool = False) -> Order:
+    """PATCH (only the keys given) or, with ``replace``, PUT (what is left out is reset)."""
+    order = _lock(order)
+    if replace:
+        spec = _full_spec(spec, order.shipper)
+    order, _ = _apply_update(order, spec, actor)
+    return order
+
+
+@transaction.atomic
+def order_upsert(
+    *, shipper: Shipper, live_mode: bool, spec: dict[str, Any], actor: str
+) -> tuple[Order, bool]:
+    """Create the order named by ``creatorOrderId``, or replace it. Returns (order, created)."""
+    existing = Order.objects.filter(
+        shipper=shipper, live_mode=live_mode, creator_order_id=spec["creatorOrderId"]
+    ).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return order_create(shipper=shipper, live_mode=live_mode, spec=spec, actor=actor), True
+        except Conflict:
+            # Created by a concurrent request in the meantime: update it instead.
+            existing = Order.objects.get(
+                shipper=shipper, live_mode=live_mode, creator_order_id=spec["creatorOrderId"]
+            )
+    return order_update(order=existing, spec=spec, actor=actor, replace=True), False
+
+
+@transaction.atomic
+def order_cancel(*, order: Order, reason: str, actor: str) -> Order:
+    order = _lock(order)
+    if order.status == OrderStatus.CANCELLED:
+        return order
+    if not order.can_cancel():
+        raise Conflict(
+            f"Order '{order.creator_order_id}' cannot be cancelled: its status is {order.status}; "
+            "cancelling is possible until pickup.",
+            code="order_not_cancellable",
+        )
+    now = timezone.now()
+    previous = order.status
+    order.status = OrderStatus.CANCELLED
+    order.cancel_reason = reason
+    order.cancelled_at = now
+    order.save(update_fields=["status", "cancel_reason", "cancelled_at", "updated_at"])
+    _history(order, actor, "cancelled", {"status": [previous, order.status]}, note=reason).save()
+    event_append(type="OrderCancelled", time_of_event=now, **_event_kwargs(order))
+    return order
+
+
+@transaction.atomic
+def order_mark_gone_from_pos(*, order: Order, actor: str) -> Order:
+    """The POS no longer knows an order that can no longer be cancelled: record it, keep it."""
+    order = _lock(order)
+    if order.gone_from_pos_at is None:
+        order.gone_from_pos_at = timezone.now()
+        order.save(update_fields=["gone_from_pos_at", "updated_at"])
+        _history(order, actor, "gone_from_pos", note="The POS answered 404 for this order.").save()
+    return order
+
+
+@dataclass
+class BulkItemResult:
+    index: int
+    outcome: str  # created, updated, unchanged or error
+    order: Order | None = None
+    creator_order_id: str = ""
+    error: dict[str, Any] | None = None
+    changes: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def order_bulk_upsert(
+    *, shipper: Shipper, live_mode: bool, specs: list[tuple[int, dict[str, Any]]], actor: str
+) -> list[BulkItemResult]:
+    """Upsert many validated orders; new ones are written in a handful of statements.
+
+    ``specs`` holds (index in the request, validated spec); each item succeeds or fails alone.
+    """
+    results: list[BulkItemResult] = []
+    seen: set[str] = set()
+    unique: list[tuple[int, dict[str, Any]]] = []
+    for index, spec in specs:
+        ref = spec["creatorOrderId"]
+        if ref in seen:
+            results.append(
+                BulkItemResult(
+                    index,
+                    "error",
+                    creator_order_id=ref,
+                    error=Conflict(
+                        f"creatorOrderId '{ref}' appears more than once in this request.",
+                        code="duplicate_in_request",
+                    ).as_body(),
+                )
+            )
+            continue
+        seen.add(ref)
+        unique.append((index, spec))
+
+    existing = {
+        o.creator_order_id: o
+        for o in Order.objects.filter(
+            shipper=shipper, live_mode=live_mode, creator_order_id__in=list(seen)
+        )
+    }
+    fresh = [(i, s) for i, s in unique if s["creatorOrderId"] not in existing]
+    results.extend(_bulk_create_new(shipper=shipper, live_mode=live_mode, items=fresh, actor=actor))
+    for index, spec in unique:
+        order = existing.get(spec["creatorOrderId"])
+        if order is None:
+            continue
+        try:
+            with transaction.atomic():
+                locked = _lock(order)
+                updated, changed = _apply_update(locked, _full_spec(spec, shipper), actor)
+            results.append(
+                BulkItemResult(index, "updated" if changed else "unchanged", updated, updated.creator_order_id, changes=changed)
+            )
+        except Conflict as exc:
+            results.append(BulkItemResult(index, "error", creator_order_id=order.creator_order_id, error=exc.as_body()))
+    return sorted(results, key=lambda r: r.index)
+
+
+def _bulk_create_new(
+    *, shipper: Shipper, live_mode: bool, items: list[tuple[int, dict[str, Any]]], actor: str
+) -> list[BulkItemResult]:
+    if not items:
+        return []
+    built = []
+    for index, spec in items:
+        full = _full_spec(spec, shipper)
+        order, lines, collis = _new_order(shipper=shipper, live_mode=live_mode, spec=full)
+        built.append((index, order, lines, collis))
+    try:
+        with transaction.atomic():
+            Order.objects.bulk_create([b[1] for b in built])
+    except IntegrityError:
+        # Someone created one of these meanwhile: fall back to one upsert per order.
+        return [
+            _bulk_item_upsert(index, shipper, live_mode, spec, actor) for index, spec in items
+        ]
+    OrderLine.objects.bulk_create([line for b in built for line in b[2]])
+    Collo.objects.bulk_create([collo for b in built for collo in b[3]])
+    OrderHistory.objects.bulk_create([_history(b[1], actor, "created") for b in built])
+    events: list[Event] = []
+    results = []
+    for index, order, lines, collis in built:
+        order._prefetched_objects_cache = {"lines": lines, "collis": collis}
+        document = order_document(order, lines=lines, collis=collis)
+        events.append(
+            event_build(type="OrderCreated", time_of_event=order.created_at, document=document, **_event_kwargs(order))
+        )
+        results.append(BulkItemResult(index, "created", order, order.creator_order_id))
+    events_append(events=events)
+    return results
+
+
+def _bulk_item_upsert(index, shipper, live_mode, spec, actor) -> BulkItemResult:
+    try:
+        with transaction.atomic():
+            order, created = order_upsert(shipper=shipper, live_mode=live_mode, spec=spec, actor=actor)
+        return BulkItemResult(index, "created" if created else "updated", order, order.creator_order_id)
+    except Conflict as exc:
+        return BulkItemResult(index, "error", creator_order_id=spec["creatorOrderId"], error=exc.as_body())
