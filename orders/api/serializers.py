@@ -284,9 +284,19 @@ class OrderCancelSerializer(StrictSerializer):
     reason = StrictCharField(max_length=500)
 
 
+class BulkItemField(serializers.Field):
+    """An item of a bulk request, passed through as sent: each is validated on its own."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 class OrderBulkSerializer(StrictSerializer):
     orders = serializers.ListField(
-        child=serializers.JSONField(), min_length=1, max_length=1000,
+        child=BulkItemField(), min_length=1, max_length=1000,
         help_text="Up to 1,000 orders in the Order API's shape; each is upserted by creatorOrderId.",
     )
 

@@ -1,0 +1,1 @@
+"""Benchmarks for Waybill; ``bench/ingest.py`` measures order ingestion over HTTP."""
