@@ -54,3 +54,9 @@ def carrier_client(carrier) -> APIClient:
 @pytest.fixture
 def anonymous_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _allow_local_targets(settings):
+    # Test servers listen on loopback; the refusal itself is tested by switching this off.
+    settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True

@@ -6,6 +6,10 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
 class BoundedJSONParser(BaseParser):
     """JSON with a size cap (per view: ``max_body_bytes``) and exact decimals.
 
@@ -25,10 +29,12 @@ class BoundedJSONParser(BaseParser):
         if not raw.strip():
             raise ParseError("The request body is empty; a JSON document was expected.")
         try:
-            return json.loads(raw.decode("utf-8"), parse_float=Decimal)
+            return json.loads(raw.decode("utf-8"), parse_float=Decimal, parse_constant=_no_constant)
         except UnicodeDecodeError as exc:
             raise ParseError("The request body is not valid UTF-8.") from exc
         except json.JSONDecodeError as exc:
             raise ParseError(
                 f"Malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}."
             ) from exc
+        except (ValueError, RecursionError) as exc:
+            raise ParseError(f"Malformed JSON: {exc}.") from exc
