@@ -37,7 +37,7 @@ class ShipperAdmin(admin.ModelAdmin):
             issued = api_key_create(shipper=shipper, mode=mode, name=f"admin:{request.user}")
             messages.warning(
                 request,
-                f"New {mode} key for {shipper}: {issued.raw_key} — copy it now, it is not shown again.",
+                f"New {mode} key for {shipper}: {issued.raw_key} (copy it now: shown only once)",
             )
 
     @admin.action(description="Issue a test API key (shown once)")
@@ -54,7 +54,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("prefix", "tenant", "mode", "name", "created_at", "last_used_at", "revoked_at")
     list_filter = ("mode", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("prefix", "name", "shipper__name", "carrier__name")
-    readonly_fields = ("prefix", "shipper", "carrier", "mode", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = (
+        "prefix",
+        "shipper",
+        "carrier",
+        "mode",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
     fields = ("name", *readonly_fields)
     actions = ["revoke"]
 
@@ -73,7 +81,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
 class IdempotencyRecordAdmin(admin.ModelAdmin):
     list_display = ("key", "scope", "status_code", "created_at")
     search_fields = ("key", "scope")
-    readonly_fields = ("scope", "key", "request_fingerprint", "status_code", "response_body", "created_at")
+    readonly_fields = (
+        "scope",
+        "key",
+        "request_fingerprint",
+        "status_code",
+        "response_body",
+        "created_at",
+    )
 
     def has_add_permission(self, request):
         return False

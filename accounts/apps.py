@@ -4,9 +4,18 @@ from django.db.models.signals import post_migrate
 # What each staff group may do in the admin; permissions by app label and codename.
 STAFF_GROUPS = {
     "dispatcher": {
-        "orders": ["view_order", "change_order", "view_orderline", "view_collo", "view_orderhistory",
-                   "view_posintegration", "change_posintegration", "add_posintegration",
-                   "view_posfetch", "change_posfetch"],
+        "orders": [
+            "view_order",
+            "change_order",
+            "view_orderline",
+            "view_collo",
+            "view_orderhistory",
+            "view_posintegration",
+            "change_posintegration",
+            "add_posintegration",
+            "view_posfetch",
+            "change_posfetch",
+        ],
         "accounts": ["view_shipper", "view_apikey"],
         "carriers": ["view_carrier"],
         "webhooks": ["view_event"],
@@ -27,7 +36,9 @@ def ensure_staff_groups(**kwargs) -> None:
         group, _ = Group.objects.get_or_create(name=name)
         for app_label, codenames in by_app.items():
             group.permissions.add(
-                *Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
+                *Permission.objects.filter(
+                    content_type__app_label=app_label, codename__in=codenames
+                )
             )
 
 

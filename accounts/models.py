@@ -48,7 +48,9 @@ class ApiKey(models.Model):
         related_name="api_keys",
     )
     mode = models.CharField(max_length=4, choices=ApiKeyMode.choices)
-    prefix = models.CharField(max_length=16, help_text="The key's first characters, to tell keys apart.")
+    prefix = models.CharField(
+        max_length=16, help_text="The key's first characters, to tell keys apart."
+    )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -92,3 +94,6 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_once_per_scope")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.scope})"

@@ -9,5 +9,7 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "A shipper's or carrier's key: `Authorization: Bearer wb_live_…` or `wb_test_…`.",
+            "description": (
+                "A shipper's or carrier's key: `Authorization: Bearer wb_live_…` or `wb_test_…`."
+            ),
         }

@@ -29,5 +29,7 @@ class CarrierAdmin(admin.ModelAdmin):
     @admin.action(description="Issue a live API key (shown once)")
     def issue_live_key(self, request, queryset):
         for carrier in queryset:
-            issued = api_key_create(carrier=carrier, mode=ApiKeyMode.LIVE, name=f"admin:{request.user}")
+            issued = api_key_create(
+                carrier=carrier, mode=ApiKeyMode.LIVE, name=f"admin:{request.user}"
+            )
             messages.warning(request, f"New key for {carrier}: {issued.raw_key} — shown only now.")

@@ -10,7 +10,9 @@ def enqueue(task, *args, countdown: float | None = None) -> None:
     try:
         task.apply_async(args=args, countdown=countdown)
     except Exception:  # the broker's errors are many kinds; none may fail the caller
-        logger.warning("Could not queue %s%r; the sweeper will retry it.", task.name, args, exc_info=True)
+        logger.warning(
+            "Could not queue %s%r; the sweeper will retry it.", task.name, args, exc_info=True
+        )
 
 
 def enqueue_on_commit(task, *args, countdown: float | None = None) -> None:

@@ -180,9 +180,7 @@ POS_FETCH_TIMEOUT_S = env.float("POS_FETCH_TIMEOUT_S", default=10.0)
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
-EMAIL_BACKEND = env.str(
-    "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
-)
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="waybill@localhost")
 
 LOGGING = {

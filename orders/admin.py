@@ -24,7 +24,17 @@ class OrderLineInline(ReadOnlyInline):
 
 class ColloInline(ReadOnlyInline):
     model = Collo
-    fields = ("position", "barcode", "description", "weight", "volume", "length", "width", "height", "tags")
+    fields = (
+        "position",
+        "barcode",
+        "description",
+        "weight",
+        "volume",
+        "length",
+        "width",
+        "height",
+        "tags",
+    )
 
 
 class OrderHistoryInline(ReadOnlyInline):
@@ -52,11 +62,22 @@ class TagFilter(admin.SimpleListFilter):
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = (
-        "creator_order_id", "shipper", "status", "live_mode", "relational_id",
-        "delivery_address_primary", "delivery_from", "created_at",
+        "creator_order_id",
+        "shipper",
+        "status",
+        "live_mode",
+        "relational_id",
+        "delivery_address_primary",
+        "delivery_from",
+        "created_at",
     )
     list_filter = ("status", "shipper", "live_mode", TagFilter, "created_at", "updated_at")
-    search_fields = ("creator_order_id", "relational_id", "=collis__barcode", "delivery_address_primary")
+    search_fields = (
+        "creator_order_id",
+        "relational_id",
+        "=collis__barcode",
+        "delivery_address_primary",
+    )
     date_hierarchy = "created_at"
     list_select_related = ("shipper",)
     inlines = [OrderLineInline, ColloInline, OrderHistoryInline]
@@ -67,13 +88,16 @@ class OrderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-
     @admin.action(description="Cancel the selected orders", permissions=["change"])
     def cancel_orders(self, request, queryset):
         done = 0
         for order in queryset:
             try:
-                order_cancel(order=order, reason=f"Cancelled by dispatcher {request.user}", actor=f"user:{request.user}")
+                order_cancel(
+                    order=order,
+                    reason=f"Cancelled by dispatcher {request.user}",
+                    actor=f"user:{request.user}",
+                )
                 done += 1
             except WaybillError as exc:
                 messages.error(request, f"{order}: {exc.detail}")
@@ -89,8 +113,16 @@ class PosIntegrationAdmin(admin.ModelAdmin):
 @admin.register(PosFetch)
 class PosFetchAdmin(admin.ModelAdmin):
     list_display = (
-        "entity_id", "event_type", "shipper", "live_mode", "status", "attempts",
-        "last_status_code", "next_attempt_at", "outcome", "created_at",
+        "entity_id",
+        "event_type",
+        "shipper",
+        "live_mode",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "outcome",
+        "created_at",
     )
     list_filter = ("status", "event_type", "shipper", "live_mode")
     search_fields = ("entity_id",)

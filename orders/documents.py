@@ -6,6 +6,7 @@ Everything here is pure: no queries beyond relations the caller has loaded.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -28,10 +29,8 @@ def _money(value: Decimal) -> str:
 def _local(value: datetime | None, time_zone: str) -> str | None:
     if value is None:
         return None
-    try:
+    with contextlib.suppress(KeyError, ValueError):
         value = value.astimezone(ZoneInfo(time_zone))
-    except (KeyError, ValueError):
-        pass
     return value.isoformat()
 
 
@@ -180,7 +179,9 @@ def order_columns(spec: dict[str, Any]) -> dict[str, Any]:
     for key, column in SCALAR_COLUMNS.items():
         if key in spec:
             value = spec[key]
-            columns[column] = "" if value is None and column in ("relational_id", "notes") else value
+            columns[column] = (
+                "" if value is None and column in ("relational_id", "notes") else value
+            )
     for kind in LOCATION_KINDS:
         if f"{kind}Location" in spec:
             columns.update(location_columns(kind, spec[f"{kind}Location"]))

@@ -103,7 +103,9 @@ class OrderLine(models.Model):
     reference = models.CharField(max_length=100, blank=True)
     description = models.CharField(max_length=500, blank=True)
     quantity = models.DecimalField(max_digits=12, decimal_places=3)
-    price = models.DecimalField(max_digits=14, decimal_places=2, help_text="Unit price, tax excluded.")
+    price = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Unit price, tax excluded."
+    )
     tax_rate = models.DecimalField(max_digits=5, decimal_places=2, default=0, help_text="Percent.")
 
     class Meta:
@@ -122,10 +124,18 @@ class Collo(models.Model):
     barcode = models.CharField(max_length=100, blank=True, db_index=True)
     description = models.CharField(max_length=500, blank=True)
     weight = models.DecimalField(max_digits=10, decimal_places=3, help_text="kg")
-    volume = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True, help_text="m³")
-    length = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True, help_text="cm")
-    width = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True, help_text="cm")
-    height = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True, help_text="cm")
+    volume = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True, help_text="m³"
+    )
+    length = models.DecimalField(
+        max_digits=8, decimal_places=1, null=True, blank=True, help_text="cm"
+    )
+    width = models.DecimalField(
+        max_digits=8, decimal_places=1, null=True, blank=True, help_text="cm"
+    )
+    height = models.DecimalField(
+        max_digits=8, decimal_places=1, null=True, blank=True, help_text="cm"
+    )
     tags = models.JSONField(default=list, blank=True)
 
     class Meta:
@@ -162,7 +172,9 @@ class OrderHistory(models.Model):
 class PosIntegration(models.Model):
     """Where Waybill fetches a shipper's orders when its POS sends a thin event (seed 001)."""
 
-    shipper = models.ForeignKey("accounts.Shipper", on_delete=models.CASCADE, related_name="pos_integrations")
+    shipper = models.ForeignKey(
+        "accounts.Shipper", on_delete=models.CASCADE, related_name="pos_integrations"
+    )
     live_mode = models.BooleanField(default=True)
     base_url = models.URLField(help_text="Orders are fetched from {base_url}/orders/{entityId}.")
     auth_header_name = models.CharField(max_length=100, default="Authorization")
@@ -171,7 +183,9 @@ class PosIntegration(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["shipper", "live_mode"], name="one_pos_integration_per_mode")
+            models.UniqueConstraint(
+                fields=["shipper", "live_mode"], name="one_pos_integration_per_mode"
+            )
         ]
         verbose_name = "POS integration"
 
@@ -191,17 +205,23 @@ class PosFetch(models.Model):
     """One thin POS event and the fetch it causes; the row, not the queued task, is the truth."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    shipper = models.ForeignKey("accounts.Shipper", on_delete=models.CASCADE, related_name="pos_fetches")
+    shipper = models.ForeignKey(
+        "accounts.Shipper", on_delete=models.CASCADE, related_name="pos_fetches"
+    )
     live_mode = models.BooleanField()
     event_type = models.CharField(max_length=50)
     entity_id = models.CharField(max_length=100)
-    status = models.CharField(max_length=10, choices=PosFetchStatus.choices, default=PosFetchStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=PosFetchStatus.choices, default=PosFetchStatus.PENDING
+    )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(db_index=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     outcome = models.CharField(max_length=200, blank=True)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

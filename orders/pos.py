@@ -57,7 +57,9 @@ def _apply_order(fetch: PosFetch, response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError as exc:
-        raise PosFetchRetryable(f"The POS answered 200 with a body that is not JSON: {exc}") from exc
+        raise PosFetchRetryable(
+            f"The POS answered 200 with a body that is not JSON: {exc}"
+        ) from exc
     if isinstance(body, dict):
         body.setdefault("creatorOrderId", fetch.entity_id)
     serializer = OrderSerializer(data=body)
@@ -97,7 +99,9 @@ def _order_gone(fetch: PosFetch) -> str:
 
 
 POS_EVENT_TYPES: dict[str, PosEventType] = {
-    "OrderUpdated": PosEventType(path="orders/{entity_id}", apply=_apply_order, on_gone=_order_gone),
+    "OrderUpdated": PosEventType(
+        path="orders/{entity_id}", apply=_apply_order, on_gone=_order_gone
+    ),
 }
 
 
@@ -106,14 +110,18 @@ def pos_integration_for(*, shipper: Shipper, live_mode: bool) -> PosIntegration 
 
 
 @transaction.atomic
-def pos_event_accept(*, shipper: Shipper, live_mode: bool, event_type: str, entity_id: str) -> PosFetch:
+def pos_event_accept(
+    *, shipper: Shipper, live_mode: bool, event_type: str, entity_id: str
+) -> PosFetch:
     """Record a thin POS event and queue its fetch; a fetch already waiting absorbs repeats."""
     from orders.tasks import pos_fetch_run
 
     if event_type not in POS_EVENT_TYPES:
         supported = ", ".join(sorted(POS_EVENT_TYPES))
         raise InvalidInput.for_field(
-            "eventType", f"Unknown event type '{event_type}'; supported: {supported}.", code="invalid_choice"
+            "eventType",
+            f"Unknown event type '{event_type}'; supported: {supported}.",
+            code="invalid_choice",
         )
     if not entity_id.strip():
         raise InvalidInput.for_field("entityId", "This field may not be blank.", code="blank")
@@ -178,7 +186,11 @@ def pos_fetch_run(*, fetch_id: str) -> PosFetch | None:
     try:
         if integration is None:
             raise PosFetchRetryable("No active POS integration for this shipper and mode.")
-        url = integration.base_url.rstrip("/") + "/" + event_type.path.format(entity_id=fetch.entity_id)
+        url = (
+            integration.base_url.rstrip("/")
+            + "/"
+            + event_type.path.format(entity_id=fetch.entity_id)
+        )
         check_public_url(url)
         headers = {"Accept": "application/json"}
         if integration.auth_header_value:
@@ -199,13 +211,17 @@ def pos_fetch_run(*, fetch_id: str) -> PosFetch | None:
                 outcome = event_type.apply(fetch, response)
                 _finish(fetch, PosFetchStatus.DONE, outcome=outcome, last_error="")
         else:
-            raise PosFetchRetryable(f"The POS answered {response.status_code}: {response.text[:500]}")
+            raise PosFetchRetryable(
+                f"The POS answered {response.status_code}: {response.text[:500]}"
+            )
     except (InvalidInput, Conflict, UnsafeTarget) as exc:
         detail = exc.as_body() if hasattr(exc, "as_body") else {"detail": str(exc)}
         _finish(fetch, PosFetchStatus.FAILED, last_error=str(detail), outcome="failed: not retried")
     except PosFetchRetryable as exc:
         if fetch.attempts > len(POS_RETRY_SCHEDULE):
-            _finish(fetch, PosFetchStatus.FAILED, last_error=str(exc), outcome="failed after retries")
+            _finish(
+                fetch, PosFetchStatus.FAILED, last_error=str(exc), outcome="failed after retries"
+            )
         else:
             wait = POS_RETRY_SCHEDULE[fetch.attempts - 1]
             _finish(

@@ -14,7 +14,12 @@ def _orders_of(shipper, live_mode: bool) -> QuerySet[Order]:
 
 def order_get(*, shipper, live_mode: bool, order_id) -> Order:
     """One of the shipper's orders in its mode; anything else is a 404."""
-    order = _orders_of(shipper, live_mode).prefetch_related("lines", "collis").filter(id=order_id).first()
+    order = (
+        _orders_of(shipper, live_mode)
+        .prefetch_related("lines", "collis")
+        .filter(id=order_id)
+        .first()
+    )
     if order is None:
         raise NotFound(f"No order with id '{order_id}'.")
     return order

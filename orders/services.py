@@ -29,7 +29,17 @@ from webhooks.services import event_append, event_build, events_append
 
 # Keys of the order document that a shipper's change does not set directly.
 _DERIVED_KEYS = frozenset(
-    {"id", "creatorId", "liveMode", "status", "cancelReason", "cancelledAt", "createdAt", "updatedAt", "totalWeight"}
+    {
+        "id",
+        "creatorId",
+        "liveMode",
+        "status",
+        "cancelReason",
+        "cancelledAt",
+        "createdAt",
+        "updatedAt",
+        "totalWeight",
+    }
 )
 
 
@@ -110,16 +120,22 @@ def _history(order: Order, actor: str, action: str, changes: dict | None = None,
     return OrderHistory(order=order, actor=actor, action=action, changes=changes or {}, note=note)
 
 
-def _new_order(*, shipper: Shipper, live_mode: bool, spec: dict[str, Any]) -> tuple[Order, list, list]:
+def _new_order(
+    *, shipper: Shipper, live_mode: bool, spec: dict[str, Any]
+) -> tuple[Order, list, list]:
     order = Order(shipper=shipper, live_mode=live_mode, **order_columns(spec))
     order.created_at = order.updated_at = timezone.now()
     return order, line_rows(order, spec["lines"]), collo_rows(order, spec["collis"])
 
 
 def _conflict_existing(shipper: Shipper, live_mode: bool, creator_order_id: str) -> Conflict:
-    existing = Order.objects.filter(
-        shipper=shipper, live_mode=live_mode, creator_order_id=creator_order_id
-    ).values_list("id", flat=True).first()
+    existing = (
+        Order.objects.filter(
+            shipper=shipper, live_mode=live_mode, creator_order_id=creator_order_id
+        )
+        .values_list("id", flat=True)
+        .first()
+    )
     return Conflict(
         f"An order with creatorOrderId '{creator_order_id}' exists already; "
         f"use PUT /api/v1/orders/ref/{creator_order_id} to upsert.",
@@ -142,7 +158,12 @@ def order_create(*, shipper: Shipper, live_mode: bool, spec: dict[str, Any], act
     Collo.objects.bulk_create(collis)
     document = order_document(order, lines=lines, collis=collis)
     _history(order, actor, "created").save()
-    event_append(type="OrderCreated", time_of_event=order.created_at, document=document, **_event_kwargs(order))
+    event_append(
+        type="OrderCreated",
+        time_of_event=order.created_at,
+        document=document,
+        **_event_kwargs(order),
+    )
     order._prefetched_objects_cache = {"lines": lines, "collis": collis}
     return order
 
@@ -183,7 +204,10 @@ def _apply_update(order: Order, spec: dict[str, Any], actor: str) -> tuple[Order
         raise Conflict(
             f"Order '{order.creator_order_id}' is cancelled and can no longer change.",
             code="order_cancelled",
-            errors=[{"field": key, "code": "locked", "message": "Order is cancelled."} for key in changed],
+            errors=[
+                {"field": key, "code": "locked", "message": "Order is cancelled."}
+                for key in changed
+            ],
         )
     locked = [key for key in changed if key not in FIELDS_EDITABLE_AFTER_PICKUP]
     if order.is_picked_up and locked:
@@ -191,7 +215,10 @@ def _apply_update(order: Order, spec: dict[str, Any], actor: str) -> tuple[Order
             f"Order '{order.creator_order_id}' has been picked up (status {order.status}); "
             f"only {', '.join(sorted(FIELDS_EDITABLE_AFTER_PICKUP))} can still change.",
             code="order_picked_up",
-            errors=[{"field": key, "code": "locked", "message": "Cannot change after pickup."} for key in locked],
+            errors=[
+                {"field": key, "code": "locked", "message": "Cannot change after pickup."}
+                for key in locked
+            ],
         )
     order.save()
     if "lines" in spec:
@@ -234,7 +261,9 @@ def order_upsert(
     if existing is None:
         try:
             with transaction.atomic():
-                return order_create(shipper=shipper, live_mode=live_mode, spec=spec, actor=actor), True
+                return order_create(
+                    shipper=shipper, live_mode=live_mode, spec=spec, actor=actor
+                ), True
         except Conflict:
             # Created by a concurrent request in the meantime: update it instead.
             existing = Order.objects.get(
@@ -332,10 +361,20 @@ def order_bulk_upsert(
                 locked = _lock(order)
                 updated, changed = _apply_update(locked, _full_spec(spec, shipper), actor)
             results.append(
-                BulkItemResult(index, "updated" if changed else "unchanged", updated, updated.creator_order_id, changes=changed)
+                BulkItemResult(
+                    index,
+                    "updated" if changed else "unchanged",
+                    updated,
+                    updated.creator_order_id,
+                    changes=changed,
+                )
             )
         except Conflict as exc:
-            results.append(BulkItemResult(index, "error", creator_order_id=order.creator_order_id, error=exc.as_body()))
+            results.append(
+                BulkItemResult(
+                    index, "error", creator_order_id=order.creator_order_id, error=exc.as_body()
+                )
+            )
     return sorted(results, key=lambda r: r.index)
 
 
@@ -354,9 +393,7 @@ def _bulk_create_new(
             Order.objects.bulk_create([b[1] for b in built])
     except IntegrityError:
         # Someone created one of these meanwhile: fall back to one upsert per order.
-        return [
-            _bulk_item_upsert(index, shipper, live_mode, spec, actor) for index, spec in items
-        ]
+        return [_bulk_item_upsert(index, shipper, live_mode, spec, actor) for index, spec in items]
     OrderLine.objects.bulk_create([line for b in built for line in b[2]])
     Collo.objects.bulk_create([collo for b in built for collo in b[3]])
     OrderHistory.objects.bulk_create([_history(b[1], actor, "created") for b in built])
@@ -366,7 +403,12 @@ def _bulk_create_new(
         order._prefetched_objects_cache = {"lines": lines, "collis": collis}
         document = order_document(order, lines=lines, collis=collis)
         events.append(
-            event_build(type="OrderCreated", time_of_event=order.created_at, document=document, **_event_kwargs(order))
+            event_build(
+                type="OrderCreated",
+                time_of_event=order.created_at,
+                document=document,
+                **_event_kwargs(order),
+            )
         )
         results.append(BulkItemResult(index, "created", order, order.creator_order_id))
     events_append(events=events)
@@ -376,7 +418,13 @@ def _bulk_create_new(
 def _bulk_item_upsert(index, shipper, live_mode, spec, actor) -> BulkItemResult:
     try:
         with transaction.atomic():
-            order, created = order_upsert(shipper=shipper, live_mode=live_mode, spec=spec, actor=actor)
-        return BulkItemResult(index, "created" if created else "updated", order, order.creator_order_id)
+            order, created = order_upsert(
+                shipper=shipper, live_mode=live_mode, spec=spec, actor=actor
+            )
+        return BulkItemResult(
+            index, "created" if created else "updated", order, order.creator_order_id
+        )
     except Conflict as exc:
-        return BulkItemResult(index, "error", creator_order_id=spec["creatorOrderId"], error=exc.as_body())
+        return BulkItemResult(
+            index, "error", creator_order_id=spec["creatorOrderId"], error=exc.as_body()
+        )

@@ -6,7 +6,7 @@ from django.db import models
 
 
 class EventCategory(models.TextChoices):
-    # Seed 003: ORCHESTRATION events trigger workflows; ORCHESTRATION_AUDIT ones record what happened.
+    # Seed 003: ORCHESTRATION events trigger workflows; ORCHESTRATION_AUDIT ones record them.
     ORCHESTRATION = "ORCHESTRATION", "Orchestration"
     ORCHESTRATION_AUDIT = "ORCHESTRATION_AUDIT", "Orchestration audit"
 

@@ -24,7 +24,7 @@ def event_build(
     version: str | None = None,
     **builder_args: Any,
 ) -> Event:
-    """An unsaved event, its data built by the catalogue's builder for ``version`` (default latest)."""
+    """An unsaved event, its data built by the catalogue's builder for ``version`` (or latest)."""
     event_type = event_type_get(type)
     version = version or event_type.latest_version
     return Event(
@@ -60,6 +60,6 @@ def event_append(**kwargs: Any) -> Event:
 
 
 def events_append(*, events: list[Event]) -> list[Event]:
-    """Store events built with ``event_build``, in one statement, inside the caller's transaction."""
+    """Store events built with ``event_build`` in one statement, in the caller's transaction."""
     _require_transaction()
     return Event.objects.bulk_create(events)

@@ -130,8 +130,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, drf_exceptions.APIException):
         kind = next((t for cls, t in _DRF_TYPES.items() if isinstance(exc, cls)), "error")
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        errors = [{"field": "body", "code": kind, "message": detail}] if kind == "malformed_request" else []
-        response = Response({"type": kind, "detail": detail, "errors": errors}, status=exc.status_code)
+        errors = (
+            [{"field": "body", "code": kind, "message": detail}]
+            if kind == "malformed_request"
+            else []
+        )
+        response = Response(
+            {"type": kind, "detail": detail, "errors": errors}, status=exc.status_code
+        )
         if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
             response["WWW-Authenticate"] = 'Bearer realm="api"'
         return response

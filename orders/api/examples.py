@@ -32,12 +32,29 @@ ORDER_REQUEST = {
     "pickupTimeFrame": {"from": "2026-11-24T10:00:00+01:00", "to": "2026-11-24T11:00:00+01:00"},
     "deliveryTimeFrame": {"from": "2026-11-24T13:00:00+01:00", "to": "2026-11-24T15:00:00+01:00"},
     "lines": [
-        {"reference": "SKU-1001", "description": "Oak dining table", "quantity": 1, "price": "4995.00", "taxRate": "25"},
-        {"reference": "SKU-2002", "description": "Dining chair", "quantity": 4, "price": "899.00", "taxRate": "25"},
+        {
+            "reference": "SKU-1001",
+            "description": "Oak dining table",
+            "quantity": 1,
+            "price": "4995.00",
+            "taxRate": "25",
+        },
+        {
+            "reference": "SKU-2002",
+            "description": "Dining chair",
+            "quantity": 4,
+            "price": "899.00",
+            "taxRate": "25",
+        },
     ],
     "collis": [
-        {"barcode": "5701234000011", "weight": "38.5", "volume": "0.42",
-         "dimensions": {"length": 180, "width": 90, "height": 12}, "tags": ["Handling:2person"]},
+        {
+            "barcode": "5701234000011",
+            "weight": "38.5",
+            "volume": "0.42",
+            "dimensions": {"length": 180, "width": 90, "height": 12},
+            "tags": ["Handling:2person"],
+        },
         {"barcode": "5701234000028", "weight": "22", "volume": "0.25", "tags": []},
     ],
 }

@@ -205,7 +205,11 @@ class ColloSerializer(StrictSerializer):
         max_digits=10, decimal_places=3, min_value=0, help_text="Kilograms."
     )
     volume = serializers.DecimalField(
-        max_digits=10, decimal_places=4, min_value=0, required=False, allow_null=True,
+        max_digits=10,
+        decimal_places=4,
+        min_value=0,
+        required=False,
+        allow_null=True,
         help_text="Cubic metres.",
     )
     dimensions = DimensionsSerializer(required=False, allow_null=True, help_text="Centimetres.")
@@ -296,8 +300,10 @@ class BulkItemField(serializers.Field):
 
 class OrderBulkSerializer(StrictSerializer):
     orders = serializers.ListField(
-        child=BulkItemField(), min_length=1, max_length=1000,
-        help_text="Up to 1,000 orders in the Order API's shape; each is upserted by creatorOrderId.",
+        child=BulkItemField(),
+        min_length=1,
+        max_length=1000,
+        help_text="Up to 1,000 orders in the Order API's shape, each upserted by creatorOrderId.",
     )
 
 

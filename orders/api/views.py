@@ -1,5 +1,9 @@
 from django.conf import settings
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -54,7 +58,9 @@ class OrderListCreateView(ShipperView):
     def get_queryset(self):
         return selectors.order_list(shipper=self.shipper, live_mode=self.live_mode)
 
-    @extend_schema(operation_id="orders_list", responses={200: OrderSerializer(many=True), **ORDER_RESPONSES})
+    @extend_schema(
+        operation_id="orders_list", responses={200: OrderSerializer(many=True), **ORDER_RESPONSES}
+    )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response([order_document(o) for o in page])
@@ -80,9 +86,13 @@ class OrderListCreateView(ShipperView):
 class OrderDetailView(ShipperView):
     serializer_class = OrderSerializer
 
-    @extend_schema(operation_id="orders_retrieve", responses={200: OrderSerializer, **ORDER_RESPONSES})
+    @extend_schema(
+        operation_id="orders_retrieve", responses={200: OrderSerializer, **ORDER_RESPONSES}
+    )
     def get(self, request, order_id):
-        order = selectors.order_get(shipper=self.shipper, live_mode=self.live_mode, order_id=order_id)
+        order = selectors.order_get(
+            shipper=self.shipper, live_mode=self.live_mode, order_id=order_id
+        )
         return Response(order_document(order))
 
     @extend_schema(
@@ -95,15 +105,24 @@ class OrderDetailView(ShipperView):
         ),
     )
     def patch(self, request, order_id):
-        order = selectors.order_get(shipper=self.shipper, live_mode=self.live_mode, order_id=order_id)
+        order = selectors.order_get(
+            shipper=self.shipper, live_mode=self.live_mode, order_id=order_id
+        )
         spec = _validated(
             OrderSerializer,
             request.data,
             partial=True,
-            context={"time_zones": {"pickup": order.pickup_time_zone, "delivery": order.delivery_time_zone}},
+            context={
+                "time_zones": {
+                    "pickup": order.pickup_time_zone,
+                    "delivery": order.delivery_time_zone,
+                }
+            },
         )
         if "creatorOrderId" in spec and spec["creatorOrderId"] != order.creator_order_id:
-            raise InvalidInput.for_field("creatorOrderId", "The creatorOrderId of an order cannot change.")
+            raise InvalidInput.for_field(
+                "creatorOrderId", "The creatorOrderId of an order cannot change."
+            )
         order = services.order_update(order=order, spec=spec, actor=self.actor)
         return Response(order_document(order))
 
@@ -111,7 +130,9 @@ class OrderDetailView(ShipperView):
 class OrderByRefView(ShipperView):
     serializer_class = OrderSerializer
 
-    @extend_schema(operation_id="orders_ref_retrieve", responses={200: OrderSerializer, **ORDER_RESPONSES})
+    @extend_schema(
+        operation_id="orders_ref_retrieve", responses={200: OrderSerializer, **ORDER_RESPONSES}
+    )
     def get(self, request, creator_order_id):
         order = selectors.order_get_by_ref(
             shipper=self.shipper, live_mode=self.live_mode, creator_order_id=creator_order_id
@@ -127,11 +148,13 @@ class OrderByRefView(ShipperView):
     )
     def put(self, request, creator_order_id):
         data = request.data
-        if isinstance(data, dict):
-            if data.setdefault("creatorOrderId", creator_order_id) != creator_order_id:
-                raise InvalidInput.for_field(
-                    "creatorOrderId", "Must match the creatorOrderId in the URL."
-                )
+        if (
+            isinstance(data, dict)
+            and data.setdefault("creatorOrderId", creator_order_id) != creator_order_id
+        ):
+            raise InvalidInput.for_field(
+                "creatorOrderId", "Must match the creatorOrderId in the URL."
+            )
         spec = _validated(OrderSerializer, data)
         order, created = services.order_upsert(
             shipper=self.shipper, live_mode=self.live_mode, spec=spec, actor=self.actor
@@ -150,7 +173,9 @@ class OrderCancelView(ShipperView):
     )
     @idempotent
     def post(self, request, order_id):
-        order = selectors.order_get(shipper=self.shipper, live_mode=self.live_mode, order_id=order_id)
+        order = selectors.order_get(
+            shipper=self.shipper, live_mode=self.live_mode, order_id=order_id
+        )
         spec = _validated(OrderCancelSerializer, request.data)
         order = services.order_cancel(order=order, reason=spec["reason"], actor=self.actor)
         return Response(order_document(order))
@@ -225,8 +250,17 @@ class OrderBulkView(ShipperView):
             for index, item, errors in failures
         ]
         rows.sort(key=lambda row: row["index"])
-        counts = {k: sum(1 for r in rows if r["outcome"] == k) for k in ("created", "updated", "unchanged")}
-        return Response({**counts, "failed": len(failures) + sum(1 for r in results if r.outcome == "error"), "results": rows})
+        counts = {
+            k: sum(1 for r in rows if r["outcome"] == k)
+            for k in ("created", "updated", "unchanged")
+        }
+        return Response(
+            {
+                **counts,
+                "failed": len(failures) + sum(1 for r in results if r.outcome == "error"),
+                "results": rows,
+            }
+        )
 
 
 class PosEventView(APIView):
@@ -258,4 +292,6 @@ class PosEventView(APIView):
             event_type=spec["eventType"],
             entity_id=spec["entityId"],
         )
-        return Response({"id": str(fetch.id), "status": fetch.status}, status=status.HTTP_202_ACCEPTED)
+        return Response(
+            {"id": str(fetch.id), "status": fetch.status}, status=status.HTTP_202_ACCEPTED
+        )

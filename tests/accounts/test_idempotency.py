@@ -31,7 +31,9 @@ def test_it_replays_the_first_answer_for_the_same_key_and_body(client_a):
 def test_it_answers_422_when_a_key_is_reused_with_another_body(client_a):
     client_a.post("/api/v1/orders", order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="k-2")
 
-    response = client_a.post("/api/v1/orders", order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+    response = client_a.post(
+        "/api/v1/orders", order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="k-2"
+    )
 
     assert response.status_code == 422
     assert response.json()["type"] == "idempotency_key_reused"
@@ -64,7 +66,9 @@ def test_it_forgets_keys_after_24_hours(client_a):
 
 @pytest.mark.django_db
 def test_it_refuses_an_overlong_key(client_a):
-    response = client_a.post("/api/v1/orders", order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="k" * 300)
+    response = client_a.post(
+        "/api/v1/orders", order_payload(), format="json", HTTP_IDEMPOTENCY_KEY="k" * 300
+    )
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"
@@ -84,7 +88,9 @@ def test_it_creates_one_order_for_20_concurrent_identical_posts(client_a):
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {client_a.raw_key}")
         barrier.wait()
         try:
-            response = client.post("/api/v1/orders", payload, format="json", HTTP_IDEMPOTENCY_KEY="race")
+            response = client.post(
+                "/api/v1/orders", payload, format="json", HTTP_IDEMPOTENCY_KEY="race"
+            )
             with lock:
                 answers.append((response.status_code, response.json().get("id")))
         finally:

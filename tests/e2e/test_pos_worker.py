@@ -24,12 +24,20 @@ def _wait_for(predicate, timeout: float = 60.0):
     raise AssertionError("timed out waiting for the worker")
 
 
-def test_it_fetches_pos_orders_through_a_real_worker_with_retries(celery_worker_process, httpserver):
+def test_it_fetches_pos_orders_through_a_real_worker_with_retries(
+    celery_worker_process, httpserver
+):
     shipper = ShipperFactory()
-    PosIntegration.objects.create(shipper=shipper, live_mode=False, base_url=httpserver.url_for("/pos"))
+    PosIntegration.objects.create(
+        shipper=shipper, live_mode=False, base_url=httpserver.url_for("/pos")
+    )
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(shipper=shipper, mode='test').raw_key}")
-    existing = client.post("/api/v1/orders", order_payload(creatorOrderId="E2E-GONE"), format="json")
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {api_key_create(shipper=shipper, mode='test').raw_key}"
+    )
+    existing = client.post(
+        "/api/v1/orders", order_payload(creatorOrderId="E2E-GONE"), format="json"
+    )
     assert existing.status_code == 201
     httpserver.expect_request("/pos/orders/E2E-GONE").respond_with_data("", status=404)
     calls = []
@@ -38,12 +46,18 @@ def test_it_fetches_pos_orders_through_a_real_worker_with_retries(celery_worker_
         calls.append(request.path)
         if len(calls) == 1:
             return Response("busy", status=500)
-        return Response(json.dumps(order_payload(creatorOrderId="E2E-1")), content_type="application/json")
+        return Response(
+            json.dumps(order_payload(creatorOrderId="E2E-1")), content_type="application/json"
+        )
 
     httpserver.expect_request("/pos/orders/E2E-1").respond_with_handler(busy_once)
 
-    gone = client.post("/api/v1/pos/events", {"eventType": "OrderUpdated", "entityId": "E2E-GONE"}, format="json")
-    fresh = client.post("/api/v1/pos/events", {"eventType": "OrderUpdated", "entityId": "E2E-1"}, format="json")
+    gone = client.post(
+        "/api/v1/pos/events", {"eventType": "OrderUpdated", "entityId": "E2E-GONE"}, format="json"
+    )
+    fresh = client.post(
+        "/api/v1/pos/events", {"eventType": "OrderUpdated", "entityId": "E2E-1"}, format="json"
+    )
     assert gone.status_code == fresh.status_code == 202
 
     def done(fetch_id):

@@ -30,7 +30,12 @@ def order(client_a) -> dict:
 def test_the_dispatcher_finds_orders_by_reference_barcode_and_filters(dispatcher_client, order):
     barcode = order["collis"][0]["barcode"]
 
-    for query in (f"?q={order['creatorOrderId']}", f"?q={barcode}", "?status__exact=created", "?tag=Express"):
+    for query in (
+        f"?q={order['creatorOrderId']}",
+        f"?q={barcode}",
+        "?status__exact=created",
+        "?tag=Express",
+    ):
         response = dispatcher_client.get(f"/admin/orders/order/{query}")
         assert response.status_code == 200
         assert order["creatorOrderId"] in response.content.decode()
@@ -61,14 +66,18 @@ def test_an_admin_issues_a_key_shown_once_and_revokes_it(admin_client_, shipper_
 
     assert "wb_test_" in response.content.decode()
     api_key = ApiKey.objects.get(shipper=shipper_a, name="admin:root")
-    admin_client_.post("/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [str(api_key.id)]})
+    admin_client_.post(
+        "/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [str(api_key.id)]}
+    )
     api_key.refresh_from_db()
     assert api_key.revoked_at is not None
 
 
 def test_the_pos_screens_render(admin_client_, shipper_a, client_a):
     PosIntegration.objects.create(shipper=shipper_a, live_mode=False, base_url="http://127.0.0.1:9")
-    client_a.post("/api/v1/pos/events", {"eventType": "OrderUpdated", "entityId": "X"}, format="json")
+    client_a.post(
+        "/api/v1/pos/events", {"eventType": "OrderUpdated", "entityId": "X"}, format="json"
+    )
 
     assert admin_client_.get("/admin/orders/posfetch/").status_code == 200
     assert admin_client_.get(f"/admin/accounts/shipper/{shipper_a.id}/change/").status_code == 200

@@ -68,15 +68,30 @@ def test_it_refuses_a_json_document_that_is_not_an_object(client_a):
             "deliveryLocation.timeZone",
         ),
         (
-            {"deliveryLocation": {"address": {"primary": "V 1"}, "position": {"latitude": 91, "longitude": 0}}},
+            {
+                "deliveryLocation": {
+                    "address": {"primary": "V 1"},
+                    "position": {"latitude": 91, "longitude": 0},
+                }
+            },
             "deliveryLocation.position.latitude",
         ),
         (
-            {"pickupLocation": {"address": {"primary": "V 1"}, "position": {"latitude": 0, "longitude": -181}}},
+            {
+                "pickupLocation": {
+                    "address": {"primary": "V 1"},
+                    "position": {"latitude": 0, "longitude": -181},
+                }
+            },
             "pickupLocation.position.longitude",
         ),
         (
-            {"pickupLocation": {"address": {"primary": "V 1"}, "position": {"latitude": "north", "longitude": 1}}},
+            {
+                "pickupLocation": {
+                    "address": {"primary": "V 1"},
+                    "position": {"latitude": "north", "longitude": 1},
+                }
+            },
             "pickupLocation.position.latitude",
         ),
         ({"tags": "Express"}, "tags"),
@@ -87,17 +102,28 @@ def test_it_refuses_a_json_document_that_is_not_an_object(client_a):
         ({"lines": [{"quantity": 1, "price": "1", "taxRate": 101}]}, "lines[0].taxRate"),
         ({"collis": [{"weight": -2}]}, "collis[0].weight"),
         ({"collis": [{"weight": 1, "volume": -0.1}]}, "collis[0].volume"),
-        ({"collis": [{"weight": 1, "dimensions": {"length": -1, "width": 1, "height": 1}}]}, "collis[0].dimensions.length"),
+        (
+            {"collis": [{"weight": 1, "dimensions": {"length": -1, "width": 1, "height": 1}}]},
+            "collis[0].dimensions.length",
+        ),
         ({"collis": [{"weight": 1, "barcode": "A"}, {"weight": 1, "barcode": "A"}]}, "collis"),
         ({"deliveryTimeFrame": {"from": "2026-02-30T10:00:00+01:00"}}, "deliveryTimeFrame.from"),
         ({"deliveryTimeFrame": {"from": "tomorrow"}}, "deliveryTimeFrame.from"),
         ({"deliveryTimeFrame": {"from": 1700000000}}, "deliveryTimeFrame.from"),
         ({"deliveryTimeFrame": {"to": "2026-11-24T25:00:00+01:00"}}, "deliveryTimeFrame.to"),
         (
-            {"deliveryTimeFrame": {"from": "2026-11-24T15:00:00+01:00", "to": "2026-11-24T13:00:00+01:00"}},
+            {
+                "deliveryTimeFrame": {
+                    "from": "2026-11-24T15:00:00+01:00",
+                    "to": "2026-11-24T13:00:00+01:00",
+                }
+            },
             "deliveryTimeFrame.from",
         ),
-        ({"deliveryContact": {"phone": {"countrycallingCode": "45", "nationalNumber": "12"}}}, "deliveryContact.phone.nationalNumber"),
+        (
+            {"deliveryContact": {"phone": {"countrycallingCode": "45", "nationalNumber": "12"}}},
+            "deliveryContact.phone.nationalNumber",
+        ),
         ({"deliveryContact": {"email": "not-an-email"}}, "deliveryContact.email"),
         ({"currency": "EURO"}, "currency"),
         ({"customFields": ["a"]}, "customFields"),
@@ -118,7 +144,12 @@ def test_it_answers_bad_fields_with_a_400_naming_the_field(client_a, change, fie
 def test_it_reports_every_bad_field_at_once(client_a):
     response = client_a.post(
         "/api/v1/orders",
-        {"creatorOrderId": 5, "deliveryLocation": {"address": {}}, "collis": [{"weight": -1}], "foo": 1},
+        {
+            "creatorOrderId": 5,
+            "deliveryLocation": {"address": {}},
+            "collis": [{"weight": -1}],
+            "foo": 1,
+        },
         format="json",
     )
 

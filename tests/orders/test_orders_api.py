@@ -101,14 +101,20 @@ def test_it_upserts_by_reference(client_a):
     assert updated.json()["notes"] == "Leave at the back door."
     assert unchanged.status_code == 200
     # Resending the same order changes nothing and emits nothing.
-    types = list(Event.objects.filter(entity_id=created.json()["id"]).values_list("type", flat=True))
+    types = list(
+        Event.objects.filter(entity_id=created.json()["id"]).values_list("type", flat=True)
+    )
     assert sorted(types) == ["OrderCreated", "OrderUpdated"]
     # Collo ids stay stable while their barcodes do.
-    assert [c["id"] for c in updated.json()["collis"]] == [c["id"] for c in created.json()["collis"]]
+    assert [c["id"] for c in updated.json()["collis"]] == [
+        c["id"] for c in created.json()["collis"]
+    ]
 
 
 def test_it_refuses_an_upsert_whose_body_names_another_reference(client_a):
-    response = client_a.put("/api/v1/orders/ref/A-1", order_payload(creatorOrderId="B-2"), format="json")
+    response = client_a.put(
+        "/api/v1/orders/ref/A-1", order_payload(creatorOrderId="B-2"), format="json"
+    )
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "creatorOrderId"
@@ -119,7 +125,10 @@ def test_it_patches_only_the_keys_given_and_records_what_changed(client_a):
 
     response = client_a.patch(
         f"/api/v1/orders/{body['id']}",
-        {"tags": ["Express"], "deliveryTimeFrame": {"from": "2026-11-25T09:00:00", "to": "2026-11-25T11:00"}},
+        {
+            "tags": ["Express"],
+            "deliveryTimeFrame": {"from": "2026-11-25T09:00:00", "to": "2026-11-25T11:00"},
+        },
         format="json",
     )
 
@@ -145,7 +154,9 @@ def test_it_replaces_lines_and_collis_as_a_whole(client_a):
     )
 
     assert response.status_code == 200
-    assert [(line["reference"], line["total"]) for line in response.json()["lines"]] == [("X", "20.00")]
+    assert [(line["reference"], line["total"]) for line in response.json()["lines"]] == [
+        ("X", "20.00")
+    ]
     assert response.json()["totalWeight"] == "5"
 
 
@@ -154,9 +165,13 @@ def test_it_cancels_until_pickup_and_not_after(client_a):
     other = _create(client_a)
     Order.objects.filter(id=other["id"]).update(status=OrderStatus.PICKED_UP)
 
-    cancelled = client_a.post(f"/api/v1/orders/{body['id']}/cancel", {"reason": "Customer changed mind"}, format="json")
+    cancelled = client_a.post(
+        f"/api/v1/orders/{body['id']}/cancel", {"reason": "Customer changed mind"}, format="json"
+    )
     again = client_a.post(f"/api/v1/orders/{body['id']}/cancel", {"reason": "Twice"}, format="json")
-    refused = client_a.post(f"/api/v1/orders/{other['id']}/cancel", {"reason": "Too late"}, format="json")
+    refused = client_a.post(
+        f"/api/v1/orders/{other['id']}/cancel", {"reason": "Too late"}, format="json"
+    )
 
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled"
@@ -179,7 +194,10 @@ def test_it_refuses_logistics_changes_after_pickup_but_allows_contacts_and_notes
     )
     allowed = client_a.patch(
         f"/api/v1/orders/{body['id']}",
-        {"notes": "Call first", "deliveryContact": {"preferredName": "Jane", "email": "j@example.dk"}},
+        {
+            "notes": "Call first",
+            "deliveryContact": {"preferredName": "Jane", "email": "j@example.dk"},
+        },
         format="json",
     )
 
@@ -266,7 +284,13 @@ def test_it_bulk_upserts_with_a_result_per_item(client_a):
 
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert [r["outcome"] for r in body["results"]] == ["created", "error", "updated", "error", "error"]
+    assert [r["outcome"] for r in body["results"]] == [
+        "created",
+        "error",
+        "updated",
+        "error",
+        "error",
+    ]
     assert (body["created"], body["updated"], body["failed"]) == (1, 1, 3)
     assert body["results"][1]["error"]["errors"][0]["field"] == "deliveryLocation.address.primary"
     assert body["results"][3]["error"]["type"] == "duplicate_in_request"
@@ -283,7 +307,9 @@ def test_it_refuses_a_bulk_of_more_than_1000(client_a):
 
 
 def test_it_stores_time_frames_as_instants(client_a):
-    body = _create(client_a, pickupTimeFrame={"from": "2026-11-24T09:00:00Z", "to": "2026-11-24T10:00:00Z"})
+    body = _create(
+        client_a, pickupTimeFrame={"from": "2026-11-24T09:00:00Z", "to": "2026-11-24T10:00:00Z"}
+    )
 
     order = Order.objects.get(id=body["id"])
     assert order.pickup_from == datetime.fromisoformat("2026-11-24T09:00:00+00:00")

@@ -22,7 +22,9 @@ def integration_a(shipper_a, httpserver):
 
 
 def _submit(client, entity_id: str, event_type: str = "OrderUpdated"):
-    return client.post("/api/v1/pos/events", {"eventType": event_type, "entityId": entity_id}, format="json")
+    return client.post(
+        "/api/v1/pos/events", {"eventType": event_type, "entityId": entity_id}, format="json"
+    )
 
 
 def _run(fetch_id: str) -> PosFetch:
@@ -184,7 +186,9 @@ def test_it_folds_repeated_events_into_the_waiting_fetch(client_a, integration_a
     assert PosFetch.objects.count() == 1
 
 
-def test_it_uses_only_the_calling_shippers_pos_and_orders(client_a, client_b, shipper_b, integration_a, httpserver):
+def test_it_uses_only_the_calling_shippers_pos_and_orders(
+    client_a, client_b, shipper_b, integration_a, httpserver
+):
     client_a.post("/api/v1/orders", order_payload(creatorOrderId="SHARED"), format="json")
     PosIntegration.objects.create(
         shipper=shipper_b, live_mode=False, base_url=httpserver.url_for("/pos-b")
@@ -200,13 +204,20 @@ def test_it_uses_only_the_calling_shippers_pos_and_orders(client_a, client_b, sh
 def test_the_sweeper_requeues_due_and_abandoned_fetches(client_a, integration_a):
     due = _submit(client_a, "POS-12").json()["id"]
     PosFetch.objects.create(
-        shipper=integration_a.shipper, live_mode=False, event_type="OrderUpdated",
-        entity_id="LATER", status=PosFetchStatus.RETRYING,
+        shipper=integration_a.shipper,
+        live_mode=False,
+        event_type="OrderUpdated",
+        entity_id="LATER",
+        status=PosFetchStatus.RETRYING,
         next_attempt_at=timezone.now() + timedelta(hours=1),
     )
     abandoned = PosFetch.objects.create(
-        shipper=integration_a.shipper, live_mode=False, event_type="OrderUpdated",
-        entity_id="STUCK", status=PosFetchStatus.RUNNING, next_attempt_at=timezone.now(),
+        shipper=integration_a.shipper,
+        live_mode=False,
+        event_type="OrderUpdated",
+        entity_id="STUCK",
+        status=PosFetchStatus.RUNNING,
+        next_attempt_at=timezone.now(),
     )
     PosFetch.objects.filter(id=abandoned.id).update(updated_at=timezone.now() - timedelta(hours=1))
 
@@ -215,4 +226,3 @@ def test_the_sweeper_requeues_due_and_abandoned_fetches(client_a, integration_a)
         due,
         str(abandoned.id),
     }
-

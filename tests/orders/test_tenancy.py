@@ -18,7 +18,10 @@ def test_it_hides_one_shippers_order_from_another(client_b, order_of_a):
     assert client_b.get(f"/api/v1/orders/{oid}").status_code == 404
     assert client_b.get("/api/v1/orders/ref/A-1").status_code == 404
     assert client_b.patch(f"/api/v1/orders/{oid}", {"notes": "x"}, format="json").status_code == 404
-    assert client_b.post(f"/api/v1/orders/{oid}/cancel", {"reason": "x"}, format="json").status_code == 404
+    assert (
+        client_b.post(f"/api/v1/orders/{oid}/cancel", {"reason": "x"}, format="json").status_code
+        == 404
+    )
     assert client_b.get("/api/v1/orders").json()["results"] == []
     assert client_b.get("/api/v1/orders?creatorOrderId=A-1").json()["results"] == []
 

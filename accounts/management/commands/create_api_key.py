@@ -5,13 +5,15 @@ from accounts.services import api_key_create, carrier_get_or_create, shipper_get
 
 
 class Command(BaseCommand):
-    help = "Issue an API key for a shipper or a carrier (created if missing); the key is the last line."
+    help = "Issue an API key for a shipper or carrier (created if missing); the key prints last."
 
     def add_arguments(self, parser):
         tenant = parser.add_mutually_exclusive_group(required=True)
         tenant.add_argument("--shipper", metavar="SLUG")
         tenant.add_argument("--carrier", metavar="SLUG")
-        parser.add_argument("--mode", choices=[m.value for m in ApiKeyMode], default=ApiKeyMode.TEST)
+        parser.add_argument(
+            "--mode", choices=[m.value for m in ApiKeyMode], default=ApiKeyMode.TEST
+        )
         parser.add_argument("--name", default="created with manage.py create_api_key")
 
     def handle(self, *args, shipper=None, carrier=None, mode, name, **options):

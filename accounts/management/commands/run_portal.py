@@ -45,17 +45,32 @@ class Command(BaseCommand):
     def _ensure_admin(self) -> None:
         user_model = get_user_model()
         if not user_model.objects.filter(username=DEMO_ADMIN[0]).exists():
-            user = user_model.objects.create_superuser(DEMO_ADMIN[0], "admin@localhost", DEMO_ADMIN[1])
+            user = user_model.objects.create_superuser(
+                DEMO_ADMIN[0], "admin@localhost", DEMO_ADMIN[1]
+            )
             user.groups.add(*Group.objects.filter(name__in=["dispatcher", "finance"]))
 
     def _serve(self, addrport: str) -> None:
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", addrport, "--noreload", "--insecure"],
-            "worker": [python, "-m", "celery", "-A", "config", "worker", "-l", "info", "--concurrency", "2"],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "2",
+            ],
             "beat": [python, "-m", "celery", "-A", "config", "beat", "-l", "info"],
         }
-        processes = {name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()}
+        processes = {
+            name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()
+        }
         stop = False
 
         def _stop(*_):
