@@ -77,3 +77,106 @@ VALIDATION_ERROR = OpenApiExample(
     response_only=True,
     status_codes=["400"],
 )
+
+ORDER_RESPONSE = {
+    "id": "531721db-6b15-4e81-a8d5-9e0843c75dd1",
+    "creatorId": "71865f82-712a-4452-8b09-d6069092e774",
+    "liveMode": False,
+    "status": "created",
+    "currency": "DKK",
+    "customFields": {},
+    **{k: v for k, v in ORDER_REQUEST.items() if k not in ("lines", "collis")},
+    "pickupLocation": {**ORDER_REQUEST["pickupLocation"], "timeZone": "Europe/Copenhagen"},
+    "lines": [
+        {
+            "reference": "SKU-1001",
+            "description": "Oak dining table",
+            "quantity": "1",
+            "price": "4995.00",
+            "taxRate": "25",
+            "total": "6243.75",
+        }
+    ],
+    "collis": [
+        {
+            "id": "2f86465f-43cf-494f-a0bd-d0b7f9858a1a",
+            "barcode": "5701234000011",
+            "description": "",
+            "weight": "38.5",
+            "volume": "0.42",
+            "dimensions": {"length": "180", "width": "90", "height": "12"},
+            "tags": ["Handling:2person"],
+        }
+    ],
+    "totalWeight": "38.5",
+    "cancelReason": "",
+    "cancelledAt": None,
+    "createdAt": "2026-11-23T09:12:44.123456+00:00",
+    "updatedAt": "2026-11-23T09:12:44.123456+00:00",
+}
+
+ORDER_RESPONSE_EXAMPLE = OpenApiExample(
+    "An order", value=ORDER_RESPONSE, response_only=True, status_codes=["200", "201"]
+)
+
+CONFLICT = OpenApiExample(
+    "Duplicate creatorOrderId",
+    value={
+        "type": "duplicate_creator_order_id",
+        "detail": "An order with creatorOrderId 'AB20201112' exists already; "
+        "use PUT /api/v1/orders/ref/AB20201112 to upsert.",
+        "errors": [{"field": "creatorOrderId", "code": "duplicate", "message": "Already used."}],
+        "existingOrderId": "531721db-6b15-4e81-a8d5-9e0843c75dd1",
+    },
+    response_only=True,
+    status_codes=["409"],
+)
+
+CANCEL_EXAMPLE = OpenApiExample(
+    "Customer cancelled", value={"reason": "The customer cancelled"}, request_only=True
+)
+
+BULK_EXAMPLES = [
+    OpenApiExample("Two orders", value={"orders": [ORDER_REQUEST]}, request_only=True),
+    OpenApiExample(
+        "Per-item results",
+        value={
+            "created": 1,
+            "updated": 0,
+            "unchanged": 0,
+            "failed": 1,
+            "results": [
+                {
+                    "index": 0,
+                    "outcome": "created",
+                    "id": "531721db-6b15-4e81-a8d5-9e0843c75dd1",
+                    "creatorOrderId": "AB20201112",
+                    "error": None,
+                },
+                {
+                    "index": 1,
+                    "outcome": "error",
+                    "id": None,
+                    "creatorOrderId": "AB20201113",
+                    "error": VALIDATION_ERROR.value,
+                },
+            ],
+        },
+        response_only=True,
+        status_codes=["200"],
+    ),
+]
+
+POS_EVENT_EXAMPLES = [
+    OpenApiExample(
+        "Order updated in the POS",
+        value={"eventType": "OrderUpdated", "entityId": "AB20201112"},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Accepted",
+        value={"id": "0b5a0a43-45d1-4ac4-8f57-2b1c3f9a1a10", "status": "pending"},
+        response_only=True,
+        status_codes=["202"],
+    ),
+]

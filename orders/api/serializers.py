@@ -6,6 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 import phonenumbers
+from drf_spectacular.utils import extend_schema_field
 from django.utils import timezone as dj_timezone
 from rest_framework import serializers
 
@@ -288,6 +289,7 @@ class OrderCancelSerializer(StrictSerializer):
     reason = StrictCharField(max_length=500)
 
 
+@extend_schema_field(OrderSerializer)
 class BulkItemField(serializers.Field):
     """An item of a bulk request, passed through as sent: each is validated on its own."""
 
