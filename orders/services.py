@@ -58,6 +58,12 @@ def _event_kwargs(order: Order) -> dict[str, Any]:
 
 
 def _default_pickup_location(shipper: Shipper) -> dict[str, Any]:
+    if not shipper.default_pickup_address_primary:
+        raise InvalidInput.for_field(
+            "pickupLocation",
+            "Required: this shipper has no default pickup address configured.",
+            code="required",
+        )
     position = None
     if shipper.default_pickup_latitude is not None and shipper.default_pickup_longitude is not None:
         position = {
@@ -88,15 +94,9 @@ def _full_spec(spec: dict[str, Any], shipper: Shipper) -> dict[str, Any]:
         "deliveryTimeFrame": None,
         "lines": [],
         "collis": [],
-        **{k: v for k, v in spec.items() if v is not None or k not in ("pickupLocation",)},
+        **{k: v for k, v in spec.items() if not (k == "pickupLocation" and v is None)},
     }
     if not full.get("pickupLocation"):
-        if not shipper.default_pickup_address_primary:
-            raise InvalidInput.for_field(
-                "pickupLocation",
-                "Required: this shipper has no default pickup address configured.",
-                code="required",
-            )
         full["pickupLocation"] = _default_pickup_location(shipper)
     for kind in ("pickup", "delivery"):
         location = full[f"{kind}Location"]
@@ -189,6 +189,8 @@ def _apply_update(order: Order, spec: dict[str, Any], actor: str) -> tuple[Order
     """Apply ``spec`` (only its keys) to a locked order; returns the changed document keys."""
     old_lines, old_collis = list(order.lines.all()), list(order.collis.all())
     before = order_document(order, lines=old_lines, collis=old_collis)
+    if "pickupLocation" in spec and not spec["pickupLocation"]:
+        spec = {**spec, "pickupLocation": _default_pickup_location(order.shipper)}
     for column, value in order_columns(spec).items():
         setattr(order, column, value)
     lines = line_rows(order, spec["lines"]) if "lines" in spec else old_lines

@@ -314,3 +314,12 @@ def test_it_stores_time_frames_as_instants(client_a):
     order = Order.objects.get(id=body["id"])
     assert order.pickup_from == datetime.fromisoformat("2026-11-24T09:00:00+00:00")
     assert body["pickupTimeFrame"]["from"] == "2026-11-24T10:00:00+01:00"
+
+
+def test_it_resets_a_nulled_pickup_location_to_the_shippers_default(client_a, shipper_a):
+    body = _create(client_a)
+
+    response = client_a.patch(f"/api/v1/orders/{body['id']}", {"pickupLocation": None}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["pickupLocation"]["address"]["primary"] == shipper_a.default_pickup_address_primary
