@@ -10,9 +10,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-TABLE = "bench_bare_order"
-CREATE_TABLE_SQL = f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigserial PRIMARY KEY, body jsonb NOT NULL)"
-_INSERT_SQL = f"INSERT INTO {TABLE} (body) VALUES (%s::jsonb) RETURNING id"
+# The table is created by bench/ingest.py:
+#   bench_bare_order (id bigserial PRIMARY KEY, body jsonb NOT NULL)
+_INSERT_SQL = "INSERT INTO bench_bare_order (body) VALUES (%s::jsonb) RETURNING id"
 
 
 @csrf_exempt
