@@ -51,11 +51,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <API key>'.")
         if not raw_key.startswith(tuple(KEY_PREFIXES.values())):
             raise exceptions.AuthenticationFailed("That is not a Waybill API key.")
-        api_key = (
+        matches = (
             ApiKey.objects.select_related("shipper", "carrier")
             .filter(key_hash=api_key_hash(raw_key), revoked_at__isnull=True)
-            .first()
+            .order_by()[:1]
         )
+        api_key = next(iter(matches), None)
         if api_key is None or not (api_key.tenant and api_key.tenant.active):
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         api_key_touch(api_key=api_key)

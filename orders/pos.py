@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
 from accounts.models import Shipper
 from config.api.errors import Conflict, InvalidInput, validation_body
@@ -51,7 +52,7 @@ class PosEventType:
 
 
 def _apply_order(fetch: PosFetch, response: requests.Response) -> str:
-    from orders.api.serializers import OrderSerializer
+    from orders.api.serializers import order_spec_from
     from orders.services import order_upsert
 
     try:
@@ -62,16 +63,17 @@ def _apply_order(fetch: PosFetch, response: requests.Response) -> str:
         ) from exc
     if isinstance(body, dict):
         body.setdefault("creatorOrderId", fetch.entity_id)
-    serializer = OrderSerializer(data=body)
-    if not serializer.is_valid():
+    try:
+        spec = order_spec_from(body)
+    except ValidationError as exc:
         raise InvalidInput(
             "The POS returned an order Waybill cannot accept.",
-            errors=validation_body(serializer.errors)["errors"],
-        )
+            errors=validation_body(exc.detail)["errors"],
+        ) from exc
     order, created = order_upsert(
         shipper=fetch.shipper,
         live_mode=fetch.live_mode,
-        spec=serializer.validated_data,
+        spec=spec,
         actor=f"pos:{fetch.event_type}:{fetch.entity_id}",
     )
     fetch.order = order

@@ -145,15 +145,24 @@ def _conflict_existing(shipper: Shipper, live_mode: bool, creator_order_id: str)
     )
 
 
-@transaction.atomic
 def order_create(*, shipper: Shipper, live_mode: bool, spec: dict[str, Any], actor: str) -> Order:
+    try:
+        return _order_create(shipper=shipper, live_mode=live_mode, spec=spec, actor=actor)
+    except IntegrityError:
+        # Looked up after the rollback: a savepoint around every insert would cost two
+        # round trips on the hot path to serve the rare duplicate.
+        if not Order.objects.filter(
+            shipper=shipper, live_mode=live_mode, creator_order_id=spec["creatorOrderId"]
+        ).exists():
+            raise
+        raise _conflict_existing(shipper, live_mode, spec["creatorOrderId"]) from None
+
+
+@transaction.atomic
+def _order_create(*, shipper: Shipper, live_mode: bool, spec: dict[str, Any], actor: str) -> Order:
     spec = _full_spec(spec, shipper)
     order, lines, collis = _new_order(shipper=shipper, live_mode=live_mode, spec=spec)
-    try:
-        with transaction.atomic():
-            order.save(force_insert=True)
-    except IntegrityError:
-        raise _conflict_existing(shipper, live_mode, spec["creatorOrderId"]) from None
+    order.save(force_insert=True)
     OrderLine.objects.bulk_create(lines)
     Collo.objects.bulk_create(collis)
     document = order_document(order, lines=lines, collis=collis)

@@ -15,19 +15,30 @@ class Event(models.Model):
     """The event log: append-only, written in the same transaction as the change it records."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    type = models.CharField(max_length=100, db_index=True)
+    type = models.CharField(max_length=100)
     version = models.CharField(max_length=10)
     live_mode = models.BooleanField()
-    date_time = models.DateTimeField(db_index=True)
+    date_time = models.DateTimeField()
     data = models.JSONField(encoder=DjangoJSONEncoder)
     category = models.CharField(
         max_length=32, choices=EventCategory.choices, default=EventCategory.ORCHESTRATION_AUDIT
     )
+    # Reads are by tenant and mode, served by the composite indexes below.
     shipper = models.ForeignKey(
-        "accounts.Shipper", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        "accounts.Shipper",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
     carrier = models.ForeignKey(
-        "carriers.Carrier", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+        "carriers.Carrier",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="events",
+        db_index=False,
     )
     entity_type = models.CharField(max_length=50)
     entity_id = models.CharField(max_length=64)

@@ -5,6 +5,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +31,7 @@ from orders.api.serializers import (
     OrderCancelSerializer,
     OrderSerializer,
     PosEventSerializer,
+    order_spec_from,
 )
 from orders.documents import order_document
 from orders.models import Order
@@ -87,7 +89,7 @@ class OrderListCreateView(ShipperView):
     )
     @idempotent
     def post(self, request):
-        spec = _validated(OrderSerializer, request.data)
+        spec = order_spec_from(request.data)
         order = services.order_create(
             shipper=self.shipper, live_mode=self.live_mode, spec=spec, actor=self.actor
         )
@@ -173,7 +175,7 @@ class OrderByRefView(ShipperView):
             raise InvalidInput.for_field(
                 "creatorOrderId", "Must match the creatorOrderId in the URL."
             )
-        spec = _validated(OrderSerializer, data)
+        spec = order_spec_from(data)
         order, created = services.order_upsert(
             shipper=self.shipper, live_mode=self.live_mode, spec=spec, actor=self.actor
         )
@@ -241,11 +243,10 @@ class OrderBulkView(ShipperView):
         items = _validated(OrderBulkSerializer, request.data)["orders"]
         specs, failures = [], []
         for index, item in enumerate(items):
-            serializer = OrderSerializer(data=item)
-            if serializer.is_valid():
-                specs.append((index, serializer.validated_data))
-            else:
-                failures.append((index, item, serializer.errors))
+            try:
+                specs.append((index, order_spec_from(item)))
+            except ValidationError as exc:
+                failures.append((index, item, exc.detail))
         results = services.order_bulk_upsert(
             shipper=self.shipper, live_mode=self.live_mode, specs=specs, actor=self.actor
         )
