@@ -15,7 +15,8 @@ measured no faster and had twice the p99) and measures three things:
 2. ``POST /bench/bare``: the same N bodies to a bare Django view that stores each body in
    one row (``bench/bare.py``); the floor that Django, gunicorn and PostgreSQL set.
 3. ``POST /api/v1/orders/bulk``: T orders in chunks of 1,000 from one client, one after the
-   other; the total wall clock.
+   other; the total wall clock (the ``bulk_10k_s`` figure). Then T more orders with the
+   chunks shared by ``--bulk-clients`` connections side by side (default 2, one per core).
 
 Request bodies are built before any timing starts. Every run uses fresh creatorOrderIds
 (prefixed with a run id), so nothing has to be cleaned up between runs. The last line of
@@ -604,6 +605,34 @@ def run_bulk(port: int, chunks: Sequence[bytes], sizes: Sequence[int], key: str)
     return BulkResult(sum(sizes), wall, chunk_s, created, failures)
 
 
+def run_bulk_concurrently(
+    port: int, chunks: Sequence[bytes], sizes: Sequence[int], key: str, clients: int
+) -> BulkResult:
+    """The same chunks shared round-robin by ``clients`` connections posting side by side."""
+    parts: list[BulkResult | None] = [None] * clients
+
+    def post(index: int) -> None:
+        parts[index] = run_bulk(port, chunks[index::clients], sizes[index::clients], key)
+
+    threads = [threading.Thread(target=post, args=(i,), daemon=True) for i in range(clients)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=BULK_REQUEST_TIMEOUT * len(chunks))
+    wall = time.perf_counter() - began
+    done = [part for part in parts if part is not None]
+    if len(done) != clients:
+        raise BenchError("bulk: a client did not finish in time")
+    return BulkResult(
+        sum(sizes),
+        wall,
+        [t for part in done for t in part.chunk_s],
+        sum(part.created for part in done),
+        [f for part in done for f in part.failures],
+    )
+
+
 # --- Report ---------------------------------------------------------------------------------
 
 
@@ -641,13 +670,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker (1)")
     parser.add_argument(
+        "--bulk-clients",
+        type=int,
+        default=2,
+        help="clients posting bulk chunks side by side in the second bulk phase (2)",
+    )
+    parser.add_argument(
         "--phase-timeout",
         type=float,
         default=900.0,
         help="seconds a concurrent phase may take before the run is abandoned (900)",
     )
     args = parser.parse_args(argv)
-    for name in ("orders", "clients", "workers", "threads"):
+    for name in ("orders", "clients", "workers", "threads", "bulk_clients"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
     if args.bulk_total < 0:
@@ -690,6 +725,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for i in range(0, len(bulk_orders), BULK_CHUNK)
     ]
     del bulk_orders
+    side_by_side_orders = factory.orders("bulk2", args.bulk_total)
+    side_by_side_bodies = [
+        encode({"orders": side_by_side_orders[i : i + BULK_CHUNK]})
+        for i in range(0, len(side_by_side_orders), BULK_CHUNK)
+    ]
+    del side_by_side_orders
     sizes = sorted(len(b) for b in order_bodies)
     print(
         f"run {run_id}: {args.orders} orders of 3 lines and 2 collis, "
@@ -728,6 +769,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.phase_timeout,
         )
         bulk = run_bulk(server.port, bulk_bodies, bulk_sizes, key)
+        bulk_side_by_side = run_bulk_concurrently(
+            server.port, side_by_side_bodies, bulk_sizes, key, args.bulk_clients
+        )
 
     ratio = orders.per_s / bare.per_s if bare.per_s else float("nan")
     print()
@@ -748,7 +792,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     for failure in bulk.failures[:MAX_FAILURE_SAMPLES]:
         print(f"    {failure}")
-    failed = orders.failures + bare.failures + len(bulk.failures)
+    print(
+        f"POST {BULK_PATH}: another {bulk_side_by_side.orders} orders, {args.bulk_clients} "
+        f"clients side by side: {bulk_side_by_side.wall_s:.2f} s = "
+        f"{bulk_side_by_side.per_s:.1f} orders/s; created {bulk_side_by_side.created}"
+    )
+    for failure in bulk_side_by_side.failures[:MAX_FAILURE_SAMPLES]:
+        print(f"    {failure}")
+    failed = orders.failures + bare.failures + len(bulk.failures) + len(bulk_side_by_side.failures)
     if failed:
         print(f"FAILURES: {failed} (see above); the figures are not trustworthy.")
     print(
