@@ -261,13 +261,19 @@ def redacted(database_url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
 
-def database_ensure(database_url: str) -> bool:
-    """Create the benchmark database if it is missing; True if it was created."""
+def database_ensure(database_url: str, *, fresh: bool) -> bool:
+    """Create the benchmark database (anew when ``fresh``); True if it was created.
+
+    A fresh database makes runs comparable: tables grown by earlier runs, and the vacuuming
+    they set off, would otherwise move the figures from one run to the next.
+    """
     admin, name = admin_conninfo(database_url)
     with psycopg.connect(admin, autocommit=True, connect_timeout=DB_CONNECT_TIMEOUT) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if exists:
+        if exists and not fresh:
             return False
+        if exists:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return True
 
@@ -670,6 +676,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker (1)")
     parser.add_argument(
+        "--keep-database",
+        action="store_true",
+        help="keep the benchmark database of earlier runs instead of starting anew",
+    )
+    parser.add_argument(
         "--bulk-clients",
         type=int,
         default=2,
@@ -704,7 +715,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_id = f"b{time.strftime('%Y%m%d%H%M%S')}{secrets.token_hex(2)}"
 
     print(f"database: {redacted(database_url)}")
-    if database_ensure(database_url):
+    if database_ensure(database_url, fresh=not args.keep_database):
         print("  created the database")
     manage(env, "migrate", "--noinput")
     print("  migrated")
