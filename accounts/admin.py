@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from accounts.models import ApiKey, ApiKeyMode, IdempotencyRecord, Shipper
 from accounts.services import api_key_create, api_key_revoke
+from orders.admin import URL_FORM_FIELD
 from orders.models import PosIntegration
 
 
@@ -20,6 +21,7 @@ class ApiKeyInline(admin.TabularInline):
 
 class PosIntegrationInline(admin.StackedInline):
     model = PosIntegration
+    formfield_overrides = URL_FORM_FIELD
     extra = 0
 
 

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 
 from config.api.errors import WaybillError
 from orders import pos
@@ -104,8 +105,13 @@ class OrderAdmin(admin.ModelAdmin):
         messages.success(request, f"Cancelled {done} order(s).")
 
 
+# A URL typed without a scheme is read as https.
+URL_FORM_FIELD = {models.URLField: {"assume_scheme": "https"}}
+
+
 @admin.register(PosIntegration)
 class PosIntegrationAdmin(admin.ModelAdmin):
+    formfield_overrides = URL_FORM_FIELD
     list_display = ("shipper", "live_mode", "base_url", "auth_header_name", "active")
     list_filter = ("live_mode", "active")
 
