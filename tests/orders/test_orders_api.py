@@ -319,7 +319,12 @@ def test_it_stores_time_frames_as_instants(client_a):
 def test_it_resets_a_nulled_pickup_location_to_the_shippers_default(client_a, shipper_a):
     body = _create(client_a)
 
-    response = client_a.patch(f"/api/v1/orders/{body['id']}", {"pickupLocation": None}, format="json")
+    response = client_a.patch(
+        f"/api/v1/orders/{body['id']}", {"pickupLocation": None}, format="json"
+    )
 
     assert response.status_code == 200
-    assert response.json()["pickupLocation"]["address"]["primary"] == shipper_a.default_pickup_address_primary
+    assert (
+        response.json()["pickupLocation"]["address"]["primary"]
+        == shipper_a.default_pickup_address_primary
+    )
