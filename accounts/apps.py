@@ -18,7 +18,14 @@ STAFF_GROUPS = {
         ],
         "accounts": ["view_shipper", "view_apikey"],
         "carriers": ["view_carrier"],
-        "webhooks": ["view_event"],
+        "webhooks": [
+            "view_event",
+            "view_subscription",
+            "change_subscription",
+            "view_delivery",
+            "change_delivery",
+            "view_deliveryattempt",
+        ],
     },
     "finance": {
         "orders": ["view_order", "view_orderline", "view_collo", "view_orderhistory"],

@@ -137,6 +137,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderStatus",
+        "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise the filesystem broker (no server needed).
@@ -203,3 +207,18 @@ LOGGING = {
 # reading the stored rows, queue the work again.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+
+# Webhook delivery. The retry schedule is the wait before each attempt (Svix's: at once, 5 s,
+# 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); tests shorten it through the environment.
+WEBHOOK_RETRY_SCHEDULE_S = env.list(
+    "WEBHOOK_RETRY_SCHEDULE_S", cast=float, default=[0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+)
+WEBHOOK_RETRY_JITTER = env.float("WEBHOOK_RETRY_JITTER", default=0.1)
+WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10.0)
+WEBHOOK_DISABLE_AFTER = timedelta(days=env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=5))
+WEBHOOK_MAX_PAYLOAD_BYTES = env.int("WEBHOOK_MAX_PAYLOAD_BYTES", default=256_000)
+WEBHOOK_SECRET_ROTATION_OVERLAP = timedelta(hours=24)
+CELERY_BEAT_SCHEDULE["webhook-delivery-sweeper"] = {
+    "task": "webhooks.tasks.deliveries_sweep",
+    "schedule": timedelta(seconds=10),
+}

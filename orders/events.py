@@ -1,11 +1,110 @@
-"""Payload builders for the order events. Pure: they read loaded objects and return ``data``."""
+"""The order events: their payload shapes (published as JSON Schema) and their builders.
+
+Builders are pure: they read loaded objects and return the ``data`` dict.
+"""
 
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field
+
 from orders.documents import order_document, order_reference
+from webhooks.payloads.common import Address, OrderRef, PayloadModel, PhoneV2
 
 _REFERENCE_KEYS = {"id", "creatorOrderId", "creatorId", "relationalId", "tags"}
+
+
+class OrderPosition(PayloadModel):
+    latitude: float
+    longitude: float
+
+
+class OrderLocation(PayloadModel):
+    address: Address
+    position: OrderPosition | None
+    timeZone: str  # noqa: N815
+
+
+class OrderContact(PayloadModel):
+    preferredName: str  # noqa: N815
+    fullName: str  # noqa: N815
+    phone: PhoneV2 | None
+    email: str
+    company: str | None
+
+
+class OrderTimeFrame(PayloadModel):
+    from_: str | None = Field(alias="from")
+    to: str | None
+
+
+class OrderLine(PayloadModel):
+    reference: str
+    description: str
+    quantity: str
+    price: str
+    taxRate: str  # noqa: N815
+    total: str
+
+
+class ColloDimensions(PayloadModel):
+    length: str | None
+    width: str | None
+    height: str | None
+
+
+class OrderCollo(PayloadModel):
+    id: str
+    barcode: str
+    description: str
+    weight: str
+    volume: str | None
+    dimensions: ColloDimensions | None
+    tags: list[str]
+
+
+class OrderDetails(PayloadModel):
+    order: OrderRef
+    liveMode: bool  # noqa: N815
+    status: str
+    notes: str
+    currency: str
+    customFields: dict[str, Any]  # noqa: N815
+    pickupLocation: OrderLocation  # noqa: N815
+    deliveryLocation: OrderLocation  # noqa: N815
+    pickupContact: OrderContact | None  # noqa: N815
+    deliveryContact: OrderContact | None  # noqa: N815
+    pickupTimeFrame: OrderTimeFrame | None  # noqa: N815
+    deliveryTimeFrame: OrderTimeFrame | None  # noqa: N815
+    lines: list[OrderLine]
+    collis: list[OrderCollo]
+    totalWeight: str  # noqa: N815
+    cancelReason: str  # noqa: N815
+    cancelledAt: str | None  # noqa: N815
+    createdAt: str | None  # noqa: N815
+    updatedAt: str | None  # noqa: N815
+    correlationId: str  # noqa: N815
+    timeOfEvent: str  # noqa: N815
+
+
+class OrderCreatedV1(OrderDetails):
+    """A shipper's order was accepted: the whole order as the Order API shows it."""
+
+
+class OrderUpdatedV1(OrderDetails):
+    """An order's details changed; ``changes`` names the top-level keys that did."""
+
+    changes: list[str]
+
+
+class OrderCancelledV1(PayloadModel):
+    """An order was cancelled, with the reason."""
+
+    order: OrderRef
+    reason: str
+    cancelledAt: str | None  # noqa: N815
+    correlationId: str  # noqa: N815
+    timeOfEvent: str  # noqa: N815
 
 
 def _details(document: dict[str, Any]) -> dict[str, Any]:
@@ -25,13 +124,9 @@ def order_created_v1(*, order, time_of_event: datetime, document: dict | None = 
 def order_updated_v1(
     *, order, changes: list[str], time_of_event: datetime, document: dict | None = None
 ) -> dict:
-    document = document or order_document(order)
     return {
-        "order": order_reference(order),
-        **_details(document),
+        **order_created_v1(order=order, time_of_event=time_of_event, document=document),
         "changes": changes,
-        "correlationId": "",
-        "timeOfEvent": time_of_event.isoformat(),
     }
 
 

@@ -77,3 +77,111 @@ class Event(models.Model):
             "dateTime": self.date_time.isoformat().replace("+00:00", "Z"),
             "data": self.data,
         }
+
+
+class Subscription(models.Model):
+    """Where a shipper wants its events: one URL, the types it takes, the version per type."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    shipper = models.ForeignKey(
+        "accounts.Shipper", on_delete=models.CASCADE, related_name="webhook_subscriptions"
+    )
+    live_mode = models.BooleanField()
+    url = models.URLField(
+        max_length=2000, help_text="A token in the query string is kept and sent as given."
+    )
+    event_types = models.JSONField(default=list, help_text='Event types, or ["*"] for all.')
+    versions = models.JSONField(
+        default=dict, blank=True, help_text="Pinned version per event type; latest otherwise."
+    )
+    description = models.CharField(max_length=500, blank=True)
+    active = models.BooleanField(default=True)
+    secret = models.CharField(max_length=100)
+    # After a rotation the old secret signs too, for a while, so receivers can switch over.
+    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    failing_since = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["shipper", "live_mode", "active"])]
+
+    def __str__(self) -> str:
+        return f"{self.shipper}: {self.url}"
+
+    def wants(self, event_type: str) -> bool:
+        return "*" in self.event_types or event_type in self.event_types
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    RETRYING = "retrying", "Retrying"
+    DELIVERED = "delivered", "Delivered"
+    DEAD = "dead", "Dead"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# A delivery in these states is waiting for its next attempt.
+DELIVERY_DUE_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
+DELIVERY_FAILED_STATUSES = (DeliveryStatus.RETRYING, DeliveryStatus.DEAD)
+
+
+class Delivery(models.Model):
+    """One event to one subscription: the outbox row, written with the event it carries."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    version = models.CharField(max_length=10)
+    # Set only when the subscription pins another version than the event's stored one.
+    payload = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=1000, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    replay_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["subscription", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.subscription_id} ({self.status})"
+
+
+class DeliveryAttempt(models.Model):
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.CharField(max_length=1024, blank=True)
+    error = models.CharField(max_length=1000, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.status_code or self.error}"
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300

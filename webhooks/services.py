@@ -1,10 +1,32 @@
+"""Writes of the event log and its subscriptions: appending events (with their fan-out to
+deliveries, in the same transaction), managing subscriptions, replaying deliveries."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from webhooks.catalogue import event_type_get
-from webhooks.models import Event, EventCategory
+from config.api.errors import InvalidInput
+from config.outbound import UnsafeTarget, check_public_url
+from webhooks.catalogue import CATALOGUE, event_type_get
+from webhooks.models import (
+    DELIVERY_FAILED_STATUSES,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventCategory,
+    Subscription,
+)
+
+# Deliveries queued per task: one task sends them side by side over one connection pool.
+DELIVERY_BATCH = 100
 
 
 def event_build(
@@ -27,12 +49,12 @@ def event_build(
     """An unsaved event, its data built by the catalogue's builder for ``version`` (or latest)."""
     event_type = event_type_get(type)
     version = version or event_type.latest_version
-    return Event(
+    event = Event(
         type=type,
         version=version,
         live_mode=live_mode,
         date_time=timezone.now(),
-        data=event_type.builders[version](**builder_args),
+        data=event_type.build(version, **builder_args),
         category=category,
         shipper=shipper,
         carrier=carrier,
@@ -44,6 +66,9 @@ def event_build(
         root_entity_ref=root_entity_ref,
         correlation_id=correlation_id,
     )
+    # Kept so a subscription pinning another version gets its payload built at fan-out.
+    event._builder_args = builder_args
+    return event
 
 
 def _require_transaction() -> None:
@@ -52,14 +77,245 @@ def _require_transaction() -> None:
 
 
 def event_append(**kwargs: Any) -> Event:
-    """Build and store one event; must run inside the transaction of the change it records."""
-    _require_transaction()
-    event = event_build(**kwargs)
-    event.save(force_insert=True)
-    return event
+    """Build and store one event and its deliveries, inside the transaction of its change."""
+    return events_append(events=[event_build(**kwargs)])[0]
 
 
 def events_append(*, events: list[Event]) -> list[Event]:
-    """Store events built with ``event_build`` in one statement, in the caller's transaction."""
+    """Store events built with ``event_build`` and fan them out to their subscriptions."""
     _require_transaction()
-    return Event.objects.bulk_create(events)
+    stored = Event.objects.bulk_create(events)
+    _fan_out(stored)
+    return stored
+
+
+def _fan_out(events: list[Event]) -> None:
+    tenants = {(e.shipper_id, e.live_mode) for e in events if e.shipper_id}
+    if not tenants:
+        return
+    subscriptions: dict[tuple, list[Subscription]] = defaultdict(list)
+    for shipper_id, live_mode in tenants:
+        for subscription in Subscription.objects.filter(
+            shipper_id=shipper_id, live_mode=live_mode, active=True
+        ):
+            subscriptions[(shipper_id, live_mode)].append(subscription)
+    if not subscriptions:
+        return
+    now = timezone.now()
+    deliveries = []
+    for event in events:
+        for subscription in subscriptions.get((event.shipper_id, event.live_mode), ()):
+            if not subscription.wants(event.type):
+                continue
+            version = subscription.versions.get(event.type) or event.version
+            payload = None
+            if version != event.version:
+                builder_args = getattr(event, "_builder_args", {})
+                payload = CATALOGUE[event.type].build(version, **builder_args)
+            deliveries.append(
+                Delivery(
+                    event=event,
+                    subscription=subscription,
+                    version=version,
+                    payload=payload,
+                    next_attempt_at=now,
+                )
+            )
+    Delivery.objects.bulk_create(deliveries)
+    deliveries_queue_on_commit(delivery_ids=[d.id for d in deliveries])
+
+
+def deliveries_queue_on_commit(*, delivery_ids: list) -> None:
+    from config.queue import enqueue_on_commit
+    from webhooks.tasks import deliveries_send
+
+    for start in range(0, len(delivery_ids), DELIVERY_BATCH):
+        batch = [str(i) for i in delivery_ids[start : start + DELIVERY_BATCH]]
+        enqueue_on_commit(deliveries_send, batch)
+
+
+# --- subscriptions -----------------------------------------------------------------------
+
+
+def _new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def subscription_url_check(url: str) -> None:
+    """Refuse URLs Waybill will not call: private addresses, and plain http unless DEBUG
+    (or private targets are allowed, as for local test receivers)."""
+    plain_http_allowed = settings.DEBUG or settings.WEBHOOK_ALLOW_PRIVATE_TARGETS
+    if not url.startswith("https://") and not (plain_http_allowed and url.startswith("http://")):
+        raise InvalidInput.for_field("url", "Webhook URLs must use https.", code="https_required")
+    try:
+        check_public_url(url)
+    except UnsafeTarget as exc:
+        raise InvalidInput.for_field("url", str(exc), code="unsafe_target") from exc
+
+
+def _check_types_and_versions(event_types: list[str], versions: dict[str, str]) -> None:
+    errors = []
+    for index, name in enumerate(event_types):
+        if name != "*" and name not in CATALOGUE:
+            errors.append(
+                {
+                    "field": f"eventTypes[{index}]",
+                    "code": "invalid_choice",
+                    "message": f"Unknown event type '{name}'; see /api/v1/webhooks/event-types.",
+                }
+            )
+    for name, version in versions.items():
+        if name not in CATALOGUE:
+            errors.append(
+                {
+                    "field": f"versions.{name}",
+                    "code": "invalid_choice",
+                    "message": f"Unknown event type '{name}'.",
+                }
+            )
+        elif version not in CATALOGUE[name].versions:
+            known = ", ".join(CATALOGUE[name].versions)
+            errors.append(
+                {
+                    "field": f"versions.{name}",
+                    "code": "invalid_choice",
+                    "message": f"'{name}' has versions {known}.",
+                }
+            )
+    if errors:
+        raise InvalidInput("Invalid subscription.", errors=errors)
+
+
+@transaction.atomic
+def subscription_create(
+    *,
+    shipper,
+    live_mode: bool,
+    url: str,
+    event_types: list[str],
+    versions: dict[str, str] | None = None,
+    description: str = "",
+) -> Subscription:
+    versions = versions or {}
+    _check_types_and_versions(event_types, versions)
+    subscription_url_check(url)
+    return Subscription.objects.create(
+        shipper=shipper,
+        live_mode=live_mode,
+        url=url,
+        event_types=event_types,
+        versions=versions,
+        description=description,
+        secret=_new_secret(),
+    )
+
+
+@transaction.atomic
+def subscription_update(*, subscription: Subscription, changes: dict[str, Any]) -> Subscription:
+    subscription = Subscription.objects.select_for_update().get(id=subscription.id)
+    event_types = changes.get("event_types", subscription.event_types)
+    versions = changes.get("versions", subscription.versions)
+    _check_types_and_versions(event_types, versions)
+    if "url" in changes:
+        subscription_url_check(changes["url"])
+    for field, value in changes.items():
+        setattr(subscription, field, value)
+    if changes.get("active"):
+        # Switching a disabled subscription back on starts a fresh failure count.
+        subscription.disabled_at, subscription.disabled_reason = None, ""
+        subscription.failing_since = None
+    subscription.save()
+    return subscription
+
+
+@transaction.atomic
+def subscription_rotate_secret(*, subscription: Subscription) -> Subscription:
+    subscription = Subscription.objects.select_for_update().get(id=subscription.id)
+    subscription.previous_secret = subscription.secret
+    subscription.previous_secret_expires_at = (
+        timezone.now() + settings.WEBHOOK_SECRET_ROTATION_OVERLAP
+    )
+    subscription.secret = _new_secret()
+    subscription.save()
+    return subscription
+
+
+@transaction.atomic
+def subscription_delete(*, subscription: Subscription) -> None:
+    subscription.delete()
+
+
+def subscription_disable(*, subscription: Subscription, reason: str) -> bool:
+    """Switch a subscription off and tell its shipper; True if this call switched it off."""
+    from django.core.mail import send_mail
+
+    switched = Subscription.objects.filter(id=subscription.id, active=True).update(
+        active=False, disabled_at=timezone.now(), disabled_reason=reason[:500]
+    )
+    if switched:
+        Delivery.objects.filter(
+            subscription_id=subscription.id,
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
+        ).update(status=DeliveryStatus.CANCELLED, claimed_until=None)
+        recipients = [e for e in [subscription.shipper.contact_email] if e]
+        if recipients:
+            send_mail(
+                subject="Waybill webhook subscription disabled",
+                message=(
+                    f"Waybill disabled the webhook subscription to {subscription.url} "
+                    f"({'live' if subscription.live_mode else 'test'} mode): {reason}\n\n"
+                    "Fix the receiver, then switch the subscription on again and replay what "
+                    "was missed (POST /api/v1/webhooks/subscriptions/{id}/replay)."
+                ),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=recipients,
+                fail_silently=True,
+            )
+    return bool(switched)
+
+
+# --- replay ---------------------------------------------------------------------------
+
+
+def delivery_replay(*, delivery: Delivery) -> Delivery:
+    """Send a delivery's event again, as a new delivery with a fresh retry schedule."""
+    return deliveries_replay(deliveries=[delivery])[0]
+
+
+@transaction.atomic
+def deliveries_replay(*, deliveries: list[Delivery]) -> list[Delivery]:
+    now = timezone.now()
+    # A delivery still waiting for a retry is replaced by its replay, not sent twice.
+    Delivery.objects.filter(
+        id__in=[d.id for d in deliveries], status=DeliveryStatus.RETRYING
+    ).update(status=DeliveryStatus.CANCELLED)
+    replays = Delivery.objects.bulk_create(
+        [
+            Delivery(
+                event_id=d.event_id,
+                subscription_id=d.subscription_id,
+                version=d.version,
+                payload=d.payload,
+                next_attempt_at=now,
+                replay_of=d,
+            )
+            for d in deliveries
+        ]
+    )
+    deliveries_queue_on_commit(delivery_ids=[d.id for d in replays])
+    return replays
+
+
+def subscription_replay_failed(
+    *, subscription: Subscription, since: datetime, until: datetime
+) -> list[Delivery]:
+    """Replay every failed or dead delivery of a subscription created in [since, until)."""
+    failed = list(
+        Delivery.objects.filter(
+            subscription=subscription,
+            status__in=DELIVERY_FAILED_STATUSES,
+            created_at__gte=since,
+            created_at__lt=until,
+        )
+    )
+    return deliveries_replay(deliveries=failed) if failed else []

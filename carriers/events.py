@@ -1,0 +1,103 @@
+"""Payload shapes of the seed 000 returns: the plan, approved cost additions and invoices.
+
+Their builders arrive with carrier selection and finance approval; the shapes are the contract
+subscribers can code against now.
+"""
+
+from pydantic import Field
+
+from webhooks.payloads.common import OrderRef, PayloadModel, RouteRef
+
+
+class CarrierRef(PayloadModel):
+    id: str
+    name: str
+    slug: str
+
+
+class ServiceRef(PayloadModel):
+    code: str
+    name: str
+
+
+class Money(PayloadModel):
+    amount: str
+    currency: str
+
+
+class Window(PayloadModel):
+    from_: str | None = Field(alias="from")
+    to: str | None
+
+
+class SharedWith(PayloadModel):
+    orders: list[str]  # the shipper's own orders on the same route, by creatorOrderId
+    otherOrders: int  # noqa: N815  others' orders on it, as a count only
+
+
+class Plan(PayloadModel):
+    id: str
+    policy: str
+    decidedAt: str  # noqa: N815
+    decidedBy: str  # noqa: N815
+    carrier: CarrierRef
+    service: ServiceRef
+    price: Money
+    promisedPickup: Window  # noqa: N815
+    promisedDelivery: Window  # noqa: N815
+    route: RouteRef | None
+    sharedWith: SharedWith  # noqa: N815
+    optionsConsidered: int  # noqa: N815
+    reason: str
+
+
+class OrderPlannedV1(PayloadModel):
+    """An order was finalised onto a plan with a carrier: how, when, by whom, with what else."""
+
+    order: OrderRef
+    plan: Plan
+    correlationId: str  # noqa: N815
+    timeOfEvent: str  # noqa: N815
+
+
+class CostAddition(PayloadModel):
+    id: str
+    carrier: CarrierRef
+    reason: str
+    amount: Money
+    approvedAt: str  # noqa: N815
+    approvedBy: str  # noqa: N815
+
+
+class CostAdditionApprovedV1(PayloadModel):
+    """A carrier's cost addition was accepted by finance: the updated cost and the reason."""
+
+    order: OrderRef
+    costAddition: CostAddition  # noqa: N815
+    correlationId: str  # noqa: N815
+    timeOfEvent: str  # noqa: N815
+
+
+class InvoiceLine(PayloadModel):
+    order: OrderRef | None
+    description: str
+    amount: Money
+
+
+class Invoice(PayloadModel):
+    id: str
+    number: str
+    carrier: CarrierRef
+    issuedAt: str  # noqa: N815
+    approvedAt: str  # noqa: N815
+    total: Money
+    taxTotal: Money  # noqa: N815
+    lines: list[InvoiceLine]
+
+
+class InvoiceApprovedV1(PayloadModel):
+    """A carrier's invoice was finalised and approved: its detail."""
+
+    invoice: Invoice
+    correlationId: str  # noqa: N815
+    timeOfEvent: str  # noqa: N815

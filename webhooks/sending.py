@@ -1,0 +1,352 @@
+"""Sending deliveries: claim a batch, sign each message with Standard Webhooks, post them side
+by side over one pooled HTTP client, and write the outcome back in bulk.
+
+The Delivery row is the truth: a task only names rows, claims them with a lease, and a
+sweeper queues whatever is due or whose lease ran out, so a lost task or a dead worker
+delays a delivery but never loses it. Delivery is at least once: receivers dedupe on
+``webhook-id`` (the event id, the same for every attempt and replay).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiohttp
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from standardwebhooks.webhooks import Webhook
+
+from config.outbound import UnsafeTarget, check_public_url
+from webhooks.models import (
+    DELIVERY_DUE_STATUSES,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Subscription,
+)
+
+logger = logging.getLogger(__name__)
+
+# How long a claimed batch may take before the sweeper hands it to another worker.
+CLAIM_LEASE = timedelta(minutes=2)
+# Retries due within this are queued with a countdown; later ones wait for the sweeper.
+COUNTDOWN_HORIZON = timedelta(minutes=5)
+# Fresh deliveries are queued at commit; the sweeper leaves them this long before it steps in.
+SWEEP_GRACE = timedelta(seconds=30)
+# Rows the sweeper queues per run (each run is a cheap indexed query and ~100 messages).
+SWEEP_LIMIT = 10_000
+RESPONSE_KEEP_BYTES = 1024
+CONNECTIONS_PER_HOST = 50
+
+
+def retry_delay(attempts_made: int) -> timedelta | None:
+    """The wait before the next attempt, or None when the schedule is spent."""
+    schedule = settings.WEBHOOK_RETRY_SCHEDULE_S
+    if attempts_made >= len(schedule):
+        return None
+    base = schedule[attempts_made]
+    jitter = settings.WEBHOOK_RETRY_JITTER
+    return timedelta(seconds=base * random.uniform(1 - jitter, 1 + jitter))  # noqa: S311
+
+
+def signing_secrets(subscription: Subscription, now: datetime) -> list[str]:
+    """The current secret, and the previous one while its overlap lasts."""
+    keys = [subscription.secret]
+    expires = subscription.previous_secret_expires_at
+    if subscription.previous_secret and expires and expires > now:
+        keys.append(subscription.previous_secret)
+    return keys
+
+
+def signed_headers(*, msg_id: str, body: str, keys: list[str], at: datetime) -> dict[str, str]:
+    signatures = " ".join(Webhook(key).sign(msg_id, at, body) for key in keys)
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": "Waybill-Webhooks/1.0",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signatures,
+    }
+
+
+def envelope_json(delivery: Delivery) -> str:
+    event = delivery.event
+    envelope = event.envelope()
+    envelope["version"] = delivery.version
+    if delivery.payload is not None:
+        envelope["data"] = delivery.payload
+    return json.dumps(envelope, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+@dataclass
+class Outgoing:
+    delivery: Delivery
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class Outcome:
+    at: datetime
+    duration_ms: int
+    status_code: int | None = None
+    response_body: str = ""
+    error: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def deliveries_claim(*, delivery_ids: list[str]) -> list[Delivery]:
+    now = timezone.now()
+    claimable = Q(status__in=DELIVERY_DUE_STATUSES, next_attempt_at__lte=now) | Q(
+        status=DeliveryStatus.SENDING, claimed_until__lt=now
+    )
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(claimable, id__in=delivery_ids)
+            .values_list("id", flat=True)
+        )
+        Delivery.objects.filter(id__in=ids).update(
+            status=DeliveryStatus.SENDING, claimed_until=now + CLAIM_LEASE
+        )
+    return list(
+        Delivery.objects.filter(id__in=ids).select_related("event", "subscription__shipper")
+    )
+
+
+def _prepare(deliveries: list[Delivery]) -> tuple[list[Outgoing], dict[str, Outcome]]:
+    """Messages to send, and outcomes decided without sending (unsafe URL, oversized)."""
+    now = timezone.now()
+    outgoing, decided = [], {}
+    checked: dict[str, str] = {}
+    for delivery in deliveries:
+        subscription = delivery.subscription
+        if subscription.url not in checked:
+            try:
+                check_public_url(subscription.url)
+                checked[subscription.url] = ""
+            except UnsafeTarget as exc:
+                checked[subscription.url] = str(exc)
+        body = envelope_json(delivery)
+        if checked[subscription.url]:
+            decided[str(delivery.id)] = Outcome(
+                at=now, duration_ms=0, error=checked[subscription.url]
+            )
+            continue
+        if len(body.encode()) > settings.WEBHOOK_MAX_PAYLOAD_BYTES:
+            decided[str(delivery.id)] = Outcome(
+                at=now,
+                duration_ms=0,
+                error=f"payload over {settings.WEBHOOK_MAX_PAYLOAD_BYTES} bytes",
+            )
+            continue
+        headers = signed_headers(
+            msg_id=str(delivery.event_id),
+            body=body,
+            keys=signing_secrets(subscription, now),
+            at=now,
+        )
+        outgoing.append(Outgoing(delivery, subscription.url, body.encode(), headers))
+    return outgoing, decided
+
+
+async def _post(session: aiohttp.ClientSession, message: Outgoing) -> Outcome:
+    at = timezone.now()
+    started = time.monotonic()
+    try:
+        async with session.post(
+            message.url, data=message.body, headers=message.headers, allow_redirects=False
+        ) as response:
+            head = await response.content.read(RESPONSE_KEEP_BYTES)
+            return Outcome(
+                at=at,
+                duration_ms=int((time.monotonic() - started) * 1000),
+                status_code=response.status,
+                response_body=head.decode("utf-8", "replace"),
+            )
+    except TimeoutError:
+        error = f"timed out after {settings.WEBHOOK_TIMEOUT_S:g} s"
+    except aiohttp.ClientError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    return Outcome(at=at, duration_ms=int((time.monotonic() - started) * 1000), error=error[:1000])
+
+
+async def _post_all(messages: list[Outgoing]) -> list[Outcome]:
+    timeout = aiohttp.ClientTimeout(total=settings.WEBHOOK_TIMEOUT_S)
+    connector = aiohttp.TCPConnector(limit_per_host=CONNECTIONS_PER_HOST)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        return await asyncio.gather(*(_post(session, m) for m in messages))
+
+
+def post_messages(messages: list[Outgoing]) -> list[Outcome]:
+    if not messages:
+        return []
+    return asyncio.run(_post_all(messages))
+
+
+def _settle(deliveries: list[Delivery], outcomes: dict[str, Outcome]) -> list[Delivery]:
+    """Write attempts and new states in bulk; returns deliveries to retry soon."""
+    from webhooks.services import subscription_disable
+
+    now = timezone.now()
+    attempts, retry_soon = [], []
+    healthy, failing, gone = set(), set(), {}
+    for delivery in deliveries:
+        outcome = outcomes[str(delivery.id)]
+        attempts.append(
+            DeliveryAttempt(
+                delivery=delivery,
+                at=outcome.at,
+                duration_ms=outcome.duration_ms,
+                status_code=outcome.status_code,
+                response_body=outcome.response_body,
+                error=outcome.error,
+            )
+        )
+        delivery.attempts += 1
+        delivery.last_status_code = outcome.status_code
+        delivery.last_error = outcome.error or (
+            ""
+            if outcome.succeeded
+            else f"HTTP {outcome.status_code}: {outcome.response_body[:200]}"
+        )
+        delivery.claimed_until = None
+        if outcome.succeeded:
+            delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, now
+            healthy.add(delivery.subscription_id)
+            continue
+        failing.add(delivery.subscription_id)
+        if outcome.status_code == 410:
+            delivery.status = DeliveryStatus.DEAD
+            gone[delivery.subscription_id] = delivery.subscription
+            continue
+        delay = retry_delay(delivery.attempts)
+        if delay is None:
+            delivery.status = DeliveryStatus.DEAD
+        else:
+            delivery.status, delivery.next_attempt_at = DeliveryStatus.RETRYING, now + delay
+            if delay <= COUNTDOWN_HORIZON:
+                retry_soon.append(delivery)
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create(attempts)
+        Delivery.objects.bulk_update(
+            deliveries,
+            [
+                "status",
+                "attempts",
+                "last_status_code",
+                "last_error",
+                "claimed_until",
+                "delivered_at",
+                "next_attempt_at",
+            ],
+        )
+        Subscription.objects.filter(id__in=healthy, failing_since__isnull=False).update(
+            failing_since=None
+        )
+        Subscription.objects.filter(id__in=failing - healthy, failing_since__isnull=True).update(
+            failing_since=now
+        )
+    for subscription in gone.values():
+        subscription_disable(subscription=subscription, reason="The receiver answered 410 Gone.")
+    _disable_long_failing(failing - healthy, now)
+    return retry_soon
+
+
+def _disable_long_failing(subscription_ids: set, now: datetime) -> None:
+    from webhooks.services import subscription_disable
+
+    cutoff = now - settings.WEBHOOK_DISABLE_AFTER
+    for subscription in Subscription.objects.filter(
+        id__in=subscription_ids, active=True, failing_since__lt=cutoff
+    ).select_related("shipper"):
+        days = settings.WEBHOOK_DISABLE_AFTER.total_seconds() / 86400
+        subscription_disable(
+            subscription=subscription,
+            reason=f"Every delivery failed for {days:g} days; last error: see the delivery log.",
+        )
+
+
+def deliveries_send(*, delivery_ids: list[str]) -> int:
+    """Claim, send and settle a batch; returns how many were sent. Safe to run twice."""
+    from config.queue import enqueue
+    from webhooks.tasks import deliveries_send as task
+
+    deliveries = deliveries_claim(delivery_ids=delivery_ids)
+    if not deliveries:
+        return 0
+    active = [d for d in deliveries if d.subscription.active]
+    inactive = [d for d in deliveries if not d.subscription.active]
+    if inactive:
+        Delivery.objects.filter(id__in=[d.id for d in inactive]).update(
+            status=DeliveryStatus.CANCELLED, claimed_until=None
+        )
+    messages, outcomes = _prepare(active)
+    for message, outcome in zip(messages, post_messages(messages), strict=True):
+        outcomes[str(message.delivery.id)] = outcome
+    retry_soon = _settle(active, outcomes)
+    by_delay: dict[int, list[str]] = {}
+    now = timezone.now()
+    for delivery in retry_soon:
+        wait = max(0, int((delivery.next_attempt_at - now).total_seconds() + 0.999))
+        by_delay.setdefault(wait, []).append(str(delivery.id))
+    for wait, ids in by_delay.items():
+        enqueue(task, ids, countdown=wait)
+    return len(messages)
+
+
+def deliveries_sweep() -> int:
+    """Queue every delivery that is overdue or whose sender vanished; returns how many."""
+    from webhooks.services import DELIVERY_BATCH, deliveries_queue_on_commit
+
+    now = timezone.now()
+    due = Delivery.objects.filter(
+        Q(status__in=DELIVERY_DUE_STATUSES, next_attempt_at__lte=now - SWEEP_GRACE)
+        | Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
+    ).order_by("next_attempt_at")
+    ids = list(due.values_list("id", flat=True)[:SWEEP_LIMIT])
+    if ids:
+        with transaction.atomic():
+            deliveries_queue_on_commit(delivery_ids=ids)
+    logger.info("Webhook sweeper queued %d deliveries in batches of %d.", len(ids), DELIVERY_BATCH)
+    return len(ids)
+
+
+def subscription_send_test(*, subscription: Subscription) -> Outcome:
+    """Send a signed ``WebhookTest`` event now and return the receiver's answer."""
+    import uuid
+
+    now = timezone.now()
+    msg_id = str(uuid.uuid4())
+    body = json.dumps(
+        {
+            "id": msg_id,
+            "type": "WebhookTest",
+            "version": "1.0",
+            "liveMode": subscription.live_mode,
+            "dateTime": now.isoformat().replace("+00:00", "Z"),
+            "data": {"subscriptionId": str(subscription.id), "message": "Hello from Waybill."},
+        }
+    )
+    try:
+        check_public_url(subscription.url)
+    except UnsafeTarget as exc:
+        return Outcome(at=now, duration_ms=0, error=str(exc))
+    headers = signed_headers(
+        msg_id=msg_id, body=body, keys=signing_secrets(subscription, now), at=now
+    )
+    delivery = Delivery(subscription=subscription)
+    return post_messages([Outgoing(delivery, subscription.url, body.encode(), headers)])[0]
