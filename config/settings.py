@@ -218,7 +218,11 @@ WEBHOOK_TIMEOUT_S = env.float("WEBHOOK_TIMEOUT_S", default=10.0)
 WEBHOOK_DISABLE_AFTER = timedelta(days=env.float("WEBHOOK_DISABLE_AFTER_DAYS", default=5))
 WEBHOOK_MAX_PAYLOAD_BYTES = env.int("WEBHOOK_MAX_PAYLOAD_BYTES", default=256_000)
 WEBHOOK_SECRET_ROTATION_OVERLAP = timedelta(hours=24)
+# How long a worker may hold a claimed batch before the sweeper hands it to another, and how
+# long the sweeper leaves fresh deliveries to the tasks queued at commit.
+WEBHOOK_CLAIM_LEASE = timedelta(seconds=env.float("WEBHOOK_CLAIM_LEASE_S", default=120))
+WEBHOOK_SWEEP_GRACE = timedelta(seconds=env.float("WEBHOOK_SWEEP_GRACE_S", default=30))
 CELERY_BEAT_SCHEDULE["webhook-delivery-sweeper"] = {
     "task": "webhooks.tasks.deliveries_sweep",
-    "schedule": timedelta(seconds=10),
+    "schedule": timedelta(seconds=env.float("WEBHOOK_SWEEP_INTERVAL_S", default=10)),
 }

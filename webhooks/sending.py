@@ -36,12 +36,8 @@ from webhooks.models import (
 
 logger = logging.getLogger(__name__)
 
-# How long a claimed batch may take before the sweeper hands it to another worker.
-CLAIM_LEASE = timedelta(minutes=2)
 # Retries due within this are queued with a countdown; later ones wait for the sweeper.
 COUNTDOWN_HORIZON = timedelta(minutes=5)
-# Fresh deliveries are queued at commit; the sweeper leaves them this long before it steps in.
-SWEEP_GRACE = timedelta(seconds=30)
 # Rows the sweeper queues per run (each run is a cheap indexed query and ~100 messages).
 SWEEP_LIMIT = 10_000
 RESPONSE_KEEP_BYTES = 1024
@@ -102,6 +98,7 @@ class Outcome:
     status_code: int | None = None
     response_body: str = ""
     error: str = ""
+    permanent: bool = False  # no retry can help (the payload is too large)
 
     @property
     def succeeded(self) -> bool:
@@ -120,7 +117,7 @@ def deliveries_claim(*, delivery_ids: list[str]) -> list[Delivery]:
             .values_list("id", flat=True)
         )
         Delivery.objects.filter(id__in=ids).update(
-            status=DeliveryStatus.SENDING, claimed_until=now + CLAIM_LEASE
+            status=DeliveryStatus.SENDING, claimed_until=now + settings.WEBHOOK_CLAIM_LEASE
         )
     return list(
         Delivery.objects.filter(id__in=ids).select_related("event", "subscription__shipper")
@@ -151,6 +148,7 @@ def _prepare(deliveries: list[Delivery]) -> tuple[list[Outgoing], dict[str, Outc
                 at=now,
                 duration_ms=0,
                 error=f"payload over {settings.WEBHOOK_MAX_PAYLOAD_BYTES} bytes",
+                permanent=True,
             )
             continue
         headers = signed_headers(
@@ -233,7 +231,7 @@ def _settle(deliveries: list[Delivery], outcomes: dict[str, Outcome]) -> list[De
             delivery.status = DeliveryStatus.DEAD
             gone[delivery.subscription_id] = delivery.subscription
             continue
-        delay = retry_delay(delivery.attempts)
+        delay = None if outcome.permanent else retry_delay(delivery.attempts)
         if delay is None:
             delivery.status = DeliveryStatus.DEAD
         else:
@@ -314,7 +312,7 @@ def deliveries_sweep() -> int:
 
     now = timezone.now()
     due = Delivery.objects.filter(
-        Q(status__in=DELIVERY_DUE_STATUSES, next_attempt_at__lte=now - SWEEP_GRACE)
+        Q(status__in=DELIVERY_DUE_STATUSES, next_attempt_at__lte=now - settings.WEBHOOK_SWEEP_GRACE)
         | Q(status=DeliveryStatus.SENDING, claimed_until__lt=now)
     ).order_by("next_attempt_at")
     ids = list(due.values_list("id", flat=True)[:SWEEP_LIMIT])
