@@ -7,9 +7,9 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 from werkzeug import Response
 
+from tests.factories import order_payload
 from webhooks import sending, services
 from webhooks.models import Delivery, DeliveryStatus, Event, Subscription
-from tests.factories import order_payload
 
 pytestmark = pytest.mark.django_db
 
