@@ -10,6 +10,7 @@ delays a delivery but never loses it. Delivery is at least once: receivers dedup
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import random
@@ -21,7 +22,7 @@ import aiohttp
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
@@ -63,8 +64,13 @@ def signing_secrets(subscription: Subscription, now: datetime) -> list[str]:
     return keys
 
 
+@functools.lru_cache(maxsize=1024)
+def _signer(key: str) -> Webhook:
+    return Webhook(key)
+
+
 def signed_headers(*, msg_id: str, body: str, keys: list[str], at: datetime) -> dict[str, str]:
-    signatures = " ".join(Webhook(key).sign(msg_id, at, body) for key in keys)
+    signatures = " ".join(_signer(key).sign(msg_id, at, body) for key in keys)
     return {
         "Content-Type": "application/json",
         "User-Agent": "Waybill-Webhooks/1.0",
@@ -238,20 +244,36 @@ def _settle(deliveries: list[Delivery], outcomes: dict[str, Outcome]) -> list[De
             delivery.status, delivery.next_attempt_at = DeliveryStatus.RETRYING, now + delay
             if delay <= COUNTDOWN_HORIZON:
                 retry_soon.append(delivery)
+    delivered: dict[int, list] = {}
+    for delivery in deliveries:
+        if delivery.status == DeliveryStatus.DELIVERED:
+            delivered.setdefault(delivery.last_status_code, []).append(delivery.id)
+    failed = [d for d in deliveries if d.status != DeliveryStatus.DELIVERED]
     with transaction.atomic():
         DeliveryAttempt.objects.bulk_create(attempts)
-        Delivery.objects.bulk_update(
-            deliveries,
-            [
-                "status",
-                "attempts",
-                "last_status_code",
-                "last_error",
-                "claimed_until",
-                "delivered_at",
-                "next_attempt_at",
-            ],
-        )
+        # Successes, the common case, share their new values: one UPDATE per status code
+        # instead of a CASE per row and column.
+        for status_code, ids in delivered.items():
+            Delivery.objects.filter(id__in=ids).update(
+                status=DeliveryStatus.DELIVERED,
+                delivered_at=now,
+                attempts=F("attempts") + 1,
+                last_status_code=status_code,
+                last_error="",
+                claimed_until=None,
+            )
+        if failed:
+            Delivery.objects.bulk_update(
+                failed,
+                [
+                    "status",
+                    "attempts",
+                    "last_status_code",
+                    "last_error",
+                    "claimed_until",
+                    "next_attempt_at",
+                ],
+            )
         Subscription.objects.filter(id__in=healthy, failing_since__isnull=False).update(
             failing_since=None
         )
