@@ -40,6 +40,16 @@ def test_it_publishes_an_openapi_schema_with_every_endpoint_and_examples(client)
     create = schema["paths"]["/api/v1/orders"]["post"]
     assert "A dining set" in str(create["requestBody"])
     assert "ApiKey" in schema["components"]["securitySchemes"]
+    components = schema["components"]["schemas"]
+    assert {
+        "OrderCreatedV1_0Event",
+        "OrderAddedToRouteV2_0Event",
+        "NotificationOrderSmsSentV1_0Event",
+    } <= set(components)
+    route_event = components["OrderAddedToRouteV2_0Event"]["properties"]["data"]
+    assert route_event["properties"]["route"] == {
+        "$ref": "#/components/schemas/WebhookPayloadRouteRef"
+    }
     order = schema["components"]["schemas"]["Order"]["properties"]
     assert {"creatorOrderId", "pickupLocation", "deliveryTimeFrame", "collis"} <= set(order)
 
