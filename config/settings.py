@@ -137,6 +137,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tags by the segment after /api/v1/: events, orders, pos, webhooks.
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # 3.1 so the event payloads' JSON Schemas (nullable fields, consts) fit as they are.
     "OAS_VERSION": "3.1.0",
     "POSTPROCESSING_HOOKS": [
