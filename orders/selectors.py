@@ -4,7 +4,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from config.api.errors import NotFound
+from config.api.errors import first_or_404
 from orders.models import Collo, Order
 
 
@@ -14,27 +14,19 @@ def _orders_of(shipper, live_mode: bool) -> QuerySet[Order]:
 
 def order_get(*, shipper, live_mode: bool, order_id) -> Order:
     """One of the shipper's orders in its mode; anything else is a 404."""
-    order = (
-        _orders_of(shipper, live_mode)
-        .prefetch_related("lines", "collis")
-        .filter(id=order_id)
-        .first()
+    return first_or_404(
+        _orders_of(shipper, live_mode).prefetch_related("lines", "collis").filter(id=order_id),
+        f"No order with id '{order_id}'.",
     )
-    if order is None:
-        raise NotFound(f"No order with id '{order_id}'.")
-    return order
 
 
 def order_get_by_ref(*, shipper, live_mode: bool, creator_order_id: str) -> Order:
-    order = (
+    return first_or_404(
         _orders_of(shipper, live_mode)
         .prefetch_related("lines", "collis")
-        .filter(creator_order_id=creator_order_id)
-        .first()
+        .filter(creator_order_id=creator_order_id),
+        f"No order with creatorOrderId '{creator_order_id}'.",
     )
-    if order is None:
-        raise NotFound(f"No order with creatorOrderId '{creator_order_id}'.")
-    return order
 
 
 def order_find_by_ref(*, shipper, live_mode: bool, creator_order_id: str) -> Order | None:

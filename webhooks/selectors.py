@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.db.models import Count, Max, Q, QuerySet
 
-from config.api.errors import NotFound
+from config.api.errors import first_or_404
 from webhooks.models import (
     DELIVERY_DUE_STATUSES,
     Delivery,
@@ -19,10 +19,10 @@ def event_list(*, shipper, live_mode: bool) -> QuerySet[Event]:
 
 
 def event_get(*, shipper, live_mode: bool, event_id) -> Event:
-    event = event_list(shipper=shipper, live_mode=live_mode).filter(id=event_id).first()
-    if event is None:
-        raise NotFound(f"No event with id '{event_id}'.")
-    return event
+    return first_or_404(
+        event_list(shipper=shipper, live_mode=live_mode).filter(id=event_id),
+        f"No event with id '{event_id}'.",
+    )
 
 
 def subscription_list(*, shipper, live_mode: bool) -> QuerySet[Subscription]:
@@ -30,15 +30,12 @@ def subscription_list(*, shipper, live_mode: bool) -> QuerySet[Subscription]:
 
 
 def subscription_get(*, shipper, live_mode: bool, subscription_id) -> Subscription:
-    subscription = (
+    return first_or_404(
         subscription_list(shipper=shipper, live_mode=live_mode)
         .select_related("shipper")
-        .filter(id=subscription_id)
-        .first()
+        .filter(id=subscription_id),
+        f"No webhook subscription with id '{subscription_id}'.",
     )
-    if subscription is None:
-        raise NotFound(f"No webhook subscription with id '{subscription_id}'.")
-    return subscription
 
 
 def delivery_list(*, shipper, live_mode: bool) -> QuerySet[Delivery]:
@@ -48,15 +45,12 @@ def delivery_list(*, shipper, live_mode: bool) -> QuerySet[Delivery]:
 
 
 def delivery_get(*, shipper, live_mode: bool, delivery_id) -> Delivery:
-    delivery = (
+    return first_or_404(
         delivery_list(shipper=shipper, live_mode=live_mode)
         .prefetch_related("attempt_log")
-        .filter(id=delivery_id)
-        .first()
+        .filter(id=delivery_id),
+        f"No webhook delivery with id '{delivery_id}'.",
     )
-    if delivery is None:
-        raise NotFound(f"No webhook delivery with id '{delivery_id}'.")
-    return delivery
 
 
 def subscription_health(*, subscription_ids: list, since: datetime) -> dict:

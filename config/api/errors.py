@@ -52,6 +52,14 @@ class NotFound(WaybillError):
     code = "not_found"
 
 
+def first_or_404(queryset, detail: str):
+    """The first row of a tenant-scoped queryset; none (or another tenant's) is a 404."""
+    row = queryset.first()
+    if row is None:
+        raise NotFound(detail)
+    return row
+
+
 class Conflict(WaybillError):
     status_code = 409
     code = "conflict"

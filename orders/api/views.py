@@ -36,8 +36,6 @@ from orders.api.serializers import (
 from orders.documents import order_document
 from orders.models import Order
 
-ORDER_RESPONSES = {**ERROR_RESPONSES}
-
 
 def _validated(serializer_class, data, **kwargs) -> dict:
     serializer = serializer_class(data=data, **kwargs)
@@ -74,7 +72,7 @@ class OrderListCreateView(ShipperView):
     @extend_schema(
         operation_id="orders_list",
         examples=[VALIDATION_ERROR],
-        responses={200: OrderSerializer(many=True), **ORDER_RESPONSES},
+        responses={200: OrderSerializer(many=True), **ERROR_RESPONSES},
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -83,7 +81,7 @@ class OrderListCreateView(ShipperView):
     @extend_schema(
         operation_id="orders_create",
         request=OrderSerializer,
-        responses={201: OrderSerializer, **ORDER_RESPONSES},
+        responses={201: OrderSerializer, **ERROR_RESPONSES},
         examples=[*ORDER_EXAMPLES, ORDER_RESPONSE_EXAMPLE, VALIDATION_ERROR, CONFLICT],
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
     )
@@ -104,7 +102,7 @@ class OrderDetailView(ShipperView):
     @extend_schema(
         operation_id="orders_retrieve",
         examples=[ORDER_RESPONSE_EXAMPLE],
-        responses={200: OrderSerializer, **ORDER_RESPONSES},
+        responses={200: OrderSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, order_id):
         order = selectors.order_get(
@@ -116,7 +114,7 @@ class OrderDetailView(ShipperView):
         operation_id="orders_partial_update",
         examples=[ORDER_RESPONSE_EXAMPLE, VALIDATION_ERROR],
         request=OrderSerializer,
-        responses={200: OrderSerializer, **ORDER_RESPONSES},
+        responses={200: OrderSerializer, **ERROR_RESPONSES},
         description=(
             "Each top-level key given replaces that part of the order (lines and collis as a "
             "whole). After pickup only pickupContact, deliveryContact and notes may change (409)."
@@ -151,7 +149,7 @@ class OrderByRefView(ShipperView):
     @extend_schema(
         operation_id="orders_ref_retrieve",
         examples=[ORDER_RESPONSE_EXAMPLE],
-        responses={200: OrderSerializer, **ORDER_RESPONSES},
+        responses={200: OrderSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, creator_order_id):
         order = selectors.order_get_by_ref(
@@ -162,7 +160,7 @@ class OrderByRefView(ShipperView):
     @extend_schema(
         operation_id="orders_ref_upsert",
         request=OrderSerializer,
-        responses={200: OrderSerializer, 201: OrderSerializer, **ORDER_RESPONSES},
+        responses={200: OrderSerializer, 201: OrderSerializer, **ERROR_RESPONSES},
         examples=[*ORDER_EXAMPLES, ORDER_RESPONSE_EXAMPLE, VALIDATION_ERROR],
         description="Create the order with this creatorOrderId (201) or replace it (200).",
     )
@@ -189,7 +187,7 @@ class OrderCancelView(ShipperView):
         operation_id="orders_cancel",
         examples=[CANCEL_EXAMPLE, ORDER_RESPONSE_EXAMPLE],
         request=OrderCancelSerializer,
-        responses={200: OrderSerializer, **ORDER_RESPONSES},
+        responses={200: OrderSerializer, **ERROR_RESPONSES},
         description="Cancel until pickup; cancelling a cancelled order changes nothing.",
     )
     @idempotent
@@ -232,7 +230,7 @@ class OrderBulkView(ShipperView):
         operation_id="orders_bulk_upsert",
         examples=BULK_EXAMPLES,
         request=OrderBulkSerializer,
-        responses={200: BulkResultSerializer, **ORDER_RESPONSES},
+        responses={200: BulkResultSerializer, **ERROR_RESPONSES},
         description=(
             "Upsert up to 1,000 orders by creatorOrderId. Each item gets its own result; "
             "a bad item does not stop the others."

@@ -22,7 +22,7 @@ from webhooks.api.serializers import (
     TestAnswerSerializer,
 )
 from webhooks.catalogue import CATALOGUE, event_types_document
-from webhooks.models import Delivery, DeliveryStatus, Event, EventCategory
+from webhooks.models import Delivery, DeliveryStatus, Event, EventCategory, Subscription
 from webhooks.sending import subscription_send_test
 
 DEFAULT_EVENT_WINDOW = timedelta(days=30)
@@ -133,7 +133,7 @@ class SubscriptionListView(ShipperView):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return Event.objects.none()
+            return Subscription.objects.none()
         return selectors.subscription_list(shipper=self.shipper, live_mode=self.live_mode)
 
     @extend_schema(operation_id="webhooks_subscriptions_list")
@@ -288,7 +288,7 @@ class DeliveryListView(ShipperView):
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
-            return Event.objects.none()
+            return Delivery.objects.none()
         return selectors.delivery_list(shipper=self.shipper, live_mode=self.live_mode)
 
     @extend_schema(
