@@ -4,6 +4,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
+class PlanningPolicy(models.TextChoices):
+    CHEAPEST = "cheapest", "Cheapest"
+    FASTEST = "fastest", "Fastest"
+    BALANCED = "balanced", "Balanced (cost, speed and on-time rate)"
+
+
 class Shipper(models.Model):
     """A tenant that sends orders (the seeds' ``creatorId`` / ``ownerId``)."""
 
@@ -15,9 +21,17 @@ class Shipper(models.Model):
     # Orders that name no pickup location are collected here.
     default_pickup_address_primary = models.CharField(max_length=255, blank=True)
     default_pickup_address_secondary = models.CharField(max_length=255, blank=True)
+    default_pickup_postal_code = models.CharField(max_length=20, blank=True)
+    default_pickup_country_code = models.CharField(max_length=2, blank=True)
     default_pickup_latitude = models.FloatField(null=True, blank=True)
     default_pickup_longitude = models.FloatField(null=True, blank=True)
     default_pickup_time_zone = models.CharField(max_length=64, default="Europe/Copenhagen")
+    planning_policy = models.CharField(
+        max_length=10,
+        choices=PlanningPolicy.choices,
+        default=PlanningPolicy.CHEAPEST,
+        help_text="How Waybill chooses among the carrier options that can take an order.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,11 +1,16 @@
-"""Payload shapes of the seed 000 returns: the plan, approved cost additions and invoices.
+"""Payload shapes of the seed 000 returns (the plan, approved cost additions and invoices)
+and the builders of the planning events.
 
-Their builders arrive with carrier selection and finance approval; the shapes are the contract
-subscribers can code against now.
+The cost addition and invoice builders arrive with finance approval; their shapes are the
+contract subscribers can code against now.
 """
+
+from datetime import datetime
+from typing import Any
 
 from pydantic import Field
 
+from orders.documents import order_reference
 from webhooks.payloads.common import OrderRef, PayloadModel, RouteRef
 
 
@@ -101,3 +106,40 @@ class InvoiceApprovedV1(PayloadModel):
     invoice: Invoice
     correlationId: str  # noqa: N815
     timeOfEvent: str  # noqa: N815
+
+
+def order_planned_v1(*, order, plan, shared_with: dict[str, Any], time_of_event: datetime) -> dict:
+    from carriers.selectors import plan_summary
+
+    summary = plan_summary(plan)
+    return {
+        "order": order_reference(order),
+        "plan": {
+            "id": summary["id"],
+            "policy": summary["policy"],
+            "decidedAt": summary["decidedAt"],
+            "decidedBy": summary["decidedBy"],
+            "carrier": summary["carrier"],
+            "service": summary["service"],
+            "price": summary["price"],
+            "promisedPickup": summary["promisedPickup"],
+            "promisedDelivery": summary["promisedDelivery"],
+            "route": None,
+            "sharedWith": shared_with,
+            "optionsConsidered": len(plan.options) + len(plan.rejections),
+            "reason": plan.reason,
+        },
+        "correlationId": "",
+        "timeOfEvent": time_of_event.isoformat(),
+    }
+
+
+def route_optimization_order_unscheduled_v1(
+    *, order, reasons: list[str], time_of_event: datetime
+) -> dict:
+    return {
+        "order": order_reference(order),
+        "reasons": list(reasons),
+        "correlationId": "",
+        "timeOfEvent": time_of_event.isoformat(),
+    }

@@ -188,6 +188,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.pos_fetch_sweep",
         "schedule": timedelta(seconds=30),
     },
+    "planning-sweeper": {
+        "task": "carriers.tasks.planning_sweep",
+        "schedule": timedelta(seconds=30),
+    },
     "idempotency-purge": {
         "task": "accounts.tasks.idempotency_records_purge",
         "schedule": timedelta(hours=1),
@@ -201,6 +205,13 @@ WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", defaul
 POS_FETCH_TIMEOUT_S = env.float("POS_FETCH_TIMEOUT_S", default=10.0)
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
+
+# Order tags in these namespaces (the part before the colon) are handling requirements: only
+# a service listing the tag may carry the order. Any tag some service lists is one too.
+CARRIER_REQUIREMENT_TAG_NAMESPACES = env.list(
+    "CARRIER_REQUIREMENT_TAG_NAMESPACES",
+    default=["Handling", "Fuel", "Temperature", "Dangerous", "Equipment"],
+)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="waybill@localhost")

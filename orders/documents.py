@@ -41,6 +41,8 @@ def location_document(order: Order, kind: str) -> dict[str, Any]:
         "address": {
             "primary": getattr(order, f"{kind}_address_primary"),
             "secondary": getattr(order, f"{kind}_address_secondary"),
+            "postalCode": getattr(order, f"{kind}_postal_code"),
+            "countryCode": getattr(order, f"{kind}_country_code"),
         },
         "position": (
             {"latitude": latitude, "longitude": longitude} if latitude is not None else None
@@ -160,6 +162,8 @@ def location_columns(kind: str, location: dict[str, Any] | None) -> dict[str, An
     columns = {
         f"{kind}_address_primary": address.get("primary", ""),
         f"{kind}_address_secondary": address.get("secondary", ""),
+        f"{kind}_postal_code": address.get("postalCode", ""),
+        f"{kind}_country_code": address.get("countryCode", ""),
         f"{kind}_latitude": position.get("latitude"),
         f"{kind}_longitude": position.get("longitude"),
     }

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from orders.documents import order_document, order_reference
-from webhooks.payloads.common import Address, OrderRef, PayloadModel, PhoneV2
+from webhooks.payloads.common import OrderRef, PayloadModel, PhoneV2
 
 _REFERENCE_KEYS = {"id", "creatorOrderId", "creatorId", "relationalId", "tags"}
 
@@ -19,8 +19,15 @@ class OrderPosition(PayloadModel):
     longitude: float
 
 
+class OrderAddress(PayloadModel):
+    primary: str
+    secondary: str
+    postalCode: str  # noqa: N815
+    countryCode: str  # noqa: N815  ISO 3166-1 alpha-2, or empty when the shipper sent none
+
+
 class OrderLocation(PayloadModel):
-    address: Address
+    address: OrderAddress
     position: OrderPosition | None
     timeZone: str  # noqa: N815
 

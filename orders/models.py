@@ -57,6 +57,8 @@ class Order(models.Model):
 
     pickup_address_primary = models.CharField(max_length=255)
     pickup_address_secondary = models.CharField(max_length=255, blank=True)
+    pickup_postal_code = models.CharField(max_length=20, blank=True)
+    pickup_country_code = models.CharField(max_length=2, blank=True)
     pickup_latitude = models.FloatField(null=True, blank=True)
     pickup_longitude = models.FloatField(null=True, blank=True)
     pickup_time_zone = models.CharField(max_length=64, default="Europe/Copenhagen")
@@ -66,6 +68,8 @@ class Order(models.Model):
 
     delivery_address_primary = models.CharField(max_length=255)
     delivery_address_secondary = models.CharField(max_length=255, blank=True)
+    delivery_postal_code = models.CharField(max_length=20, blank=True)
+    delivery_country_code = models.CharField(max_length=2, blank=True)
     delivery_latitude = models.FloatField(null=True, blank=True)
     delivery_longitude = models.FloatField(null=True, blank=True)
     delivery_time_zone = models.CharField(max_length=64, default="Europe/Copenhagen")
@@ -73,6 +77,10 @@ class Order(models.Model):
     delivery_from = models.DateTimeField(null=True, blank=True)
     delivery_to = models.DateTimeField(null=True, blank=True)
 
+    # Set with every change that calls for (re)planning, cleared by planning: the outbox the
+    # planning sweeper reads, so a lost task never leaves an order unplanned.
+    needs_planning = models.BooleanField(default=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=500, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # Set when the shipper's POS no longer knows the order but it could not be cancelled.
@@ -88,7 +96,14 @@ class Order(models.Model):
                 name="order_creator_order_id_unique_per_shipper_and_mode",
             )
         ]
-        indexes = [models.Index(fields=["shipper", "live_mode", "-created_at"])]
+        indexes = [
+            models.Index(fields=["shipper", "live_mode", "-created_at"]),
+            models.Index(
+                fields=["updated_at"],
+                condition=models.Q(needs_planning=True),
+                name="order_needs_planning",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.creator_order_id

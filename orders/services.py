@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Shipper
+from carriers.services import PLANNABLE, PLANNING_KEYS, plan_release, planning_request
 from config.api.errors import Conflict, InvalidInput
 from orders.documents import (
     collo_rows,
@@ -74,6 +75,8 @@ def _default_pickup_location(shipper: Shipper) -> dict[str, Any]:
         "address": {
             "primary": shipper.default_pickup_address_primary,
             "secondary": shipper.default_pickup_address_secondary,
+            "postalCode": shipper.default_pickup_postal_code,
+            "countryCode": shipper.default_pickup_country_code,
         },
         "position": position,
         "timeZone": shipper.default_pickup_time_zone,
@@ -174,6 +177,7 @@ def _order_create(*, shipper: Shipper, live_mode: bool, spec: dict[str, Any], ac
         **_event_kwargs(order),
     )
     order._prefetched_objects_cache = {"lines": lines, "collis": collis}
+    planning_request(order_ids=[order.id])
     return order
 
 
@@ -231,7 +235,12 @@ def _apply_update(order: Order, spec: dict[str, Any], actor: str) -> tuple[Order
                 for key in locked
             ],
         )
+    replan = order.status in PLANNABLE and not PLANNING_KEYS.isdisjoint(changed)
+    if replan:
+        order.needs_planning = True
     order.save()
+    if replan:
+        planning_request(order_ids=[order.id])
     if "lines" in spec:
         OrderLine.objects.filter(order=order).delete()
         OrderLine.objects.bulk_create(lines)
@@ -299,7 +308,11 @@ def order_cancel(*, order: Order, reason: str, actor: str) -> Order:
     order.status = OrderStatus.CANCELLED
     order.cancel_reason = reason
     order.cancelled_at = now
-    order.save(update_fields=["status", "cancel_reason", "cancelled_at", "updated_at"])
+    order.needs_planning = False
+    order.save(
+        update_fields=["status", "cancel_reason", "cancelled_at", "needs_planning", "updated_at"]
+    )
+    plan_release(order=order)
     _history(order, actor, "cancelled", {"status": [previous, order.status]}, note=reason).save()
     event_append(type="OrderCancelled", time_of_event=now, **_event_kwargs(order))
     return order
@@ -423,6 +436,7 @@ def _bulk_create_new(
         )
         results.append(BulkItemResult(index, "created", order, order.creator_order_id))
     events_append(events=events)
+    planning_request(order_ids=[b[1].id for b in built])
     return results
 
 

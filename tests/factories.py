@@ -19,6 +19,8 @@ class ShipperFactory(factory.django.DjangoModelFactory):
     contact_email = factory.Sequence(lambda n: f"ops{n}@shipper.example")
     default_pickup_address_primary = "Køgevej 120"
     default_pickup_address_secondary = "2600 Glostrup"
+    default_pickup_postal_code = "2600"
+    default_pickup_country_code = "DK"
     default_pickup_latitude = 55.6645
     default_pickup_longitude = 12.4013
 

@@ -86,11 +86,16 @@ def _seed_004(name: str, builders: dict[str, Callable[..., dict]] | None = None)
 
 
 _SEED_004_TYPES = sorted({name for name, _ in SEED_PAYLOADS})
+_SEED_004_BUILDERS: dict[str, dict[str, Callable[..., dict]]] = {
+    "RouteOptimizationOrderUnscheduled": {
+        "1.0": carrier_events.route_optimization_order_unscheduled_v1
+    },
+}
 
 CATALOGUE: dict[str, EventType] = {
     t.name: t
     for t in [
-        *(_seed_004(name) for name in _SEED_004_TYPES),
+        *(_seed_004(name, _SEED_004_BUILDERS.get(name)) for name in _SEED_004_TYPES),
         EventType(
             "OrderCreated",
             "Waybill",
@@ -106,7 +111,11 @@ CATALOGUE: dict[str, EventType] = {
             "Waybill",
             {"1.0": EventVersion(order_events.OrderCancelledV1, order_events.order_cancelled_v1)},
         ),
-        EventType("OrderPlanned", "seed 000", {"1.0": EventVersion(carrier_events.OrderPlannedV1)}),
+        EventType(
+            "OrderPlanned",
+            "seed 000",
+            {"1.0": EventVersion(carrier_events.OrderPlannedV1, carrier_events.order_planned_v1)},
+        ),
         EventType(
             "CostAdditionApproved",
             "seed 000",

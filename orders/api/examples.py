@@ -8,12 +8,22 @@ ORDER_REQUEST = {
     "tags": ["Outbound", "Mainland"],
     "notes": "Ring twice; the door bell is broken.",
     "pickupLocation": {
-        "address": {"primary": "Søtorvet 5", "secondary": "1371 København K"},
+        "address": {
+            "primary": "Søtorvet 5",
+            "secondary": "1371 København K",
+            "postalCode": "1371",
+            "countryCode": "DK",
+        },
         "position": {"latitude": 55.685396, "longitude": 12.564829},
         "timeZone": "europe/copenhagen",
     },
     "deliveryLocation": {
-        "address": {"primary": "Artillerivej 86", "secondary": "2300 København"},
+        "address": {
+            "primary": "Artillerivej 86",
+            "secondary": "2300 København",
+            "postalCode": "2300",
+            "countryCode": "DK",
+        },
         "position": {"latitude": 55.662128, "longitude": 12.577972},
         "timeZone": "Europe/Copenhagen",
     },

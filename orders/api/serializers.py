@@ -82,6 +82,21 @@ class LocalDateTimeField(serializers.DateTimeField):
 class AddressSerializer(StrictSerializer):
     primary = StrictCharField(max_length=255)
     secondary = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
+    postalCode = StrictCharField(  # noqa: N815
+        max_length=20, required=False, allow_blank=True, default=""
+    )
+    countryCode = StrictCharField(  # noqa: N815
+        max_length=2, required=False, allow_blank=True, default="", help_text="ISO 3166-1 alpha-2."
+    )
+
+    def validate_postalCode(self, value: str) -> str:  # noqa: N802
+        return " ".join(value.upper().split())
+
+    def validate_countryCode(self, value: str) -> str:  # noqa: N802
+        value = value.upper()
+        if value and value not in phonenumbers.SUPPORTED_REGIONS:
+            raise serializers.ValidationError(f"'{value}' is not an ISO 3166-1 alpha-2 country.")
+        return value
 
     def validate(self, attrs):
         if not attrs.get("primary"):

@@ -229,6 +229,8 @@ def test_it_uses_the_shippers_default_pickup_address(client_a, shipper_a):
     assert response.json()["pickupLocation"]["address"] == {
         "primary": shipper_a.default_pickup_address_primary,
         "secondary": shipper_a.default_pickup_address_secondary,
+        "postalCode": "2600",
+        "countryCode": "DK",
     }
 
 

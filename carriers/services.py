@@ -1,0 +1,376 @@
+"""Planning writes: choosing and booking a carrier service for an order, overriding it,
+releasing it, and the sweeper that makes sure no order waits unplanned for a lost task."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from carriers.models import CapacityLoad, Plan, PlanStatus, Service
+from carriers.selection import (
+    CAPACITY_FULL,
+    Catalogue,
+    Option,
+    Rejection,
+    Selection,
+    evaluate,
+    select,
+)
+from carriers.selectors import catalogue_load, plan_shared_with, shipment_of
+from config.api.errors import Conflict, InvalidInput
+from orders.models import Order, OrderHistory, OrderStatus, order_can_move
+from webhooks.services import event_append
+
+PLANNER = "waybill:planner"
+# Orders in these statuses are (re)planned when they change; later ones keep their carrier.
+PLANNABLE = frozenset({OrderStatus.CREATED, OrderStatus.UNPLANNED, OrderStatus.PLANNED})
+# Changes to these keys of an order call for planning again.
+PLANNING_KEYS = frozenset(
+    {
+        "pickupLocation",
+        "deliveryLocation",
+        "collis",
+        "tags",
+        "pickupTimeFrame",
+        "deliveryTimeFrame",
+    }
+)
+# Orders per planning task: one catalogue load serves them all.
+PLANNING_BATCH = 100
+# A task lost to a broker outage or a crash is re-queued after this long.
+PLANNING_GRACE = timedelta(seconds=30)
+
+
+def _event_kwargs(order: Order) -> dict[str, Any]:
+    return {
+        "live_mode": order.live_mode,
+        "shipper": order.shipper,
+        "entity_type": "ORDER",
+        "entity_id": order.id,
+        "entity_ref": order.creator_order_id,
+        "root_entity_type": "ORDER",
+        "root_entity_id": order.id,
+        "root_entity_ref": order.creator_order_id,
+    }
+
+
+# --- capacity -----------------------------------------------------------------------------
+
+
+def _reserve(option: Option, weight_kg: Decimal, *, enforce: bool = True) -> bool:
+    """Book one order and its weight on the service's pickup day, never past its capacity.
+
+    One conditional UPDATE: concurrent planners queue on the row, and each sees the load the
+    one before it left (PostgreSQL re-checks the condition on the row it waited for).
+    """
+    offer = option.offer
+    CapacityLoad.objects.bulk_create(
+        [CapacityLoad(service_id=offer.service_id, day=option.pickup_day)], ignore_conflicts=True
+    )
+    room = Q()
+    if enforce and offer.capacity_orders is not None:
+        room &= Q(orders__lte=offer.capacity_orders - 1)
+    if enforce and offer.capacity_kg is not None:
+        room &= Q(weight_kg__lte=offer.capacity_kg - weight_kg)
+    return bool(
+        CapacityLoad.objects.filter(
+            room, service_id=offer.service_id, day=option.pickup_day
+        ).update(orders=F("orders") + 1, weight_kg=F("weight_kg") + weight_kg)
+    )
+
+
+def _release(plan: Plan | None) -> None:
+    if plan is None or not plan.capacity_held:
+        return
+    CapacityLoad.objects.filter(service_id=plan.service_id, day=plan.pickup_day).update(
+        orders=F("orders") - 1, weight_kg=F("weight_kg") - plan.reserved_weight_kg
+    )
+    plan.capacity_held = False
+    plan.save(update_fields=["capacity_held"])
+
+
+def _book_best(selection: Selection, weight_kg: Decimal) -> Option | None:
+    for option in list(selection.options):
+        if _reserve(option, weight_kg):
+            return option
+        selection.reject(option, CAPACITY_FULL, f"Fully booked for {option.pickup_day}.")
+    return None
+
+
+# --- plans --------------------------------------------------------------------------------
+
+
+def _same_decision(plan: Plan | None, option: Option | None, selection: Selection) -> bool:
+    if plan is None:
+        return False
+    if option is None:
+        return plan.status == PlanStatus.UNPLANNED and plan.unplanned_reasons == (
+            selection.unplanned_reasons
+        )
+    return (
+        plan.status == PlanStatus.PLANNED
+        and str(plan.service_id) == option.offer.service_id
+        and plan.price == option.price
+        and plan.pickup_day == option.pickup_day
+        and plan.promised_delivery_from == option.delivery_window[0]
+        and plan.promised_delivery_to == option.delivery_window[1]
+    )
+
+
+def _new_plan(
+    order: Order,
+    selection: Selection,
+    option: Option | None,
+    weight_kg: Decimal,
+    *,
+    actor: str,
+    reason: str,
+    overridden: bool = False,
+) -> Plan:
+    plan = Plan(
+        order=order,
+        status=PlanStatus.PLANNED if option else PlanStatus.UNPLANNED,
+        policy=selection.policy,
+        options=[o.document() for o in selection.options],
+        rejections=[r.document() for r in selection.rejections],
+        unplanned_reasons=[] if option else selection.unplanned_reasons,
+        reason=reason[:500],
+        overridden=overridden,
+        decided_at=timezone.now(),
+        decided_by=actor,
+    )
+    if option is not None:
+        plan.service_id = option.offer.service_id
+        plan.carrier_id = option.offer.carrier_id
+        plan.price = option.price
+        plan.currency = option.currency
+        plan.price_breakdown = option.breakdown
+        plan.pickup_day = option.pickup_day
+        plan.promised_pickup_from, plan.promised_pickup_to = option.pickup_window
+        plan.promised_delivery_from, plan.promised_delivery_to = option.delivery_window
+        plan.capacity_held = True
+        plan.reserved_weight_kg = weight_kg
+    return plan
+
+
+def _record(order: Order, current: Plan | None, plan: Plan, *, actor: str, note: str = "") -> Plan:
+    """Make ``plan`` the order's current plan, move the order's status and append the event."""
+    if current is not None:
+        current.is_current = False
+        current.save(update_fields=["is_current"])
+    plan.save(force_insert=True)
+    new_status = OrderStatus.PLANNED if plan.status == PlanStatus.PLANNED else OrderStatus.UNPLANNED
+    changes: dict[str, Any] = {
+        "plan": [str(current.service or "unplanned") if current else None, str(plan.service or "")]
+    }
+    if order.status != new_status and order_can_move(order.status, new_status):
+        changes["status"] = [order.status, new_status]
+        order.status = new_status
+    order.needs_planning = False
+    order.save(update_fields=["status", "needs_planning", "updated_at"])
+    OrderHistory(
+        order=order,
+        actor=actor,
+        action="overridden" if plan.overridden else plan.status,
+        changes=changes,
+        note=(note or plan.reason)[:500],
+    ).save()
+    if plan.status == PlanStatus.PLANNED:
+        event_append(
+            type="OrderPlanned",
+            carrier=plan.carrier,
+            time_of_event=plan.decided_at,
+            order=order,
+            plan=plan,
+            shared_with=plan_shared_with(plan),
+            **_event_kwargs(order),
+        )
+    else:
+        event_append(
+            type="RouteOptimizationOrderUnscheduled",
+            time_of_event=plan.decided_at,
+            order=order,
+            reasons=plan.unplanned_reasons,
+            **_event_kwargs(order),
+        )
+    return plan
+
+
+def _lock_order(order_id) -> Order | None:
+    return (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("shipper")
+        .filter(id=order_id)
+        .first()
+    )
+
+
+def _current_plan(order: Order) -> Plan | None:
+    return (
+        Plan.objects.select_for_update(of=("self",))
+        .select_related("service")
+        .filter(order=order, is_current=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def order_plan(
+    *,
+    order_id,
+    catalogue: Catalogue | None = None,
+    actor: str = PLANNER,
+    now: datetime | None = None,
+) -> Plan | None:
+    """Choose and book the best service for an order that asks for planning.
+
+    Returns the new plan, or None when nothing changed (no planning asked, the order is past
+    planning, or the same decision again). A dispatcher's override stands while its service
+    can still take the order.
+    """
+    order = _lock_order(order_id)
+    if order is None or not order.needs_planning:
+        return None
+    if order.status not in PLANNABLE:
+        order.needs_planning = False
+        order.save(update_fields=["needs_planning"])
+        return None
+    catalogue = catalogue or catalogue_load()
+    now = now or timezone.now()
+    collis = list(order.collis.all())
+    shipment = shipment_of(order, collis)
+    selection = select(shipment, catalogue, policy=order.shipper.planning_policy, now=now)
+    current = _current_plan(order)
+    _release(current)
+    if current is not None and current.overridden and current.service_id:
+        # The dispatcher's choice goes first while it is still an option.
+        pinned = [o for o in selection.options if o.offer.service_id == str(current.service_id)]
+        if pinned:
+            selection.options.remove(pinned[0])
+            selection.options.insert(0, pinned[0])
+    option = _book_best(selection, shipment.weight_kg)
+    if _same_decision(current, option, selection):
+        if option is not None:
+            current.capacity_held = True
+            current.save(update_fields=["capacity_held"])
+        order.needs_planning = False
+        order.save(update_fields=["needs_planning"])
+        return None
+    kept_override = bool(
+        option
+        and current
+        and current.overridden
+        and str(current.service_id) == option.offer.service_id
+    )
+    plan = _new_plan(
+        order,
+        selection,
+        option,
+        shipment.weight_kg,
+        actor=current.decided_by if kept_override else actor,
+        reason=current.reason if kept_override else selection.explanation(),
+        overridden=kept_override,
+    )
+    return _record(order, current, plan, actor=actor)
+
+
+def orders_plan(*, order_ids: list, actor: str = PLANNER) -> int:
+    """Plan a batch of orders on one catalogue load; each order in its own transaction."""
+    catalogue = catalogue_load()
+    planned = 0
+    for order_id in order_ids:
+        if order_plan(order_id=order_id, catalogue=catalogue, actor=actor) is not None:
+            planned += 1
+    return planned
+
+
+@transaction.atomic
+def plan_override(*, order: Order, service: Service, reason: str, actor: str) -> Plan:
+    """A dispatcher puts an order on ``service``, whatever the policy would choose.
+
+    Area, tag, limit and time-frame rules may be waived (the plan keeps what was waived);
+    a missing rate card or a full day may not.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput.for_field("reason", "Say why the choice is overridden.", "required")
+    order = _lock_order(order.id)
+    if order.status not in PLANNABLE:
+        raise Conflict(
+            f"Order '{order.creator_order_id}' is {order.status}; "
+            "its carrier can no longer change.",
+            code="order_not_plannable",
+        )
+    catalogue = catalogue_load()
+    offer = next((o for o in catalogue.offers if o.service_id == str(service.id)), None)
+    if offer is None:
+        raise InvalidInput.for_field("service", "The service or its carrier is not active.")
+    shipment = shipment_of(order, list(order.collis.all()))
+    now = timezone.now()
+    result = evaluate(offer, shipment, catalogue, now, waive=True)
+    if isinstance(result, Rejection):
+        raise Conflict(
+            f"{offer.carrier_name} {offer.name} cannot take this order: "
+            + "; ".join(m for _, m in result.reasons),
+            code="override_refused",
+        )
+    selection = select(shipment, catalogue, policy=order.shipper.planning_policy, now=now)
+    current = _current_plan(order)
+    _release(current)
+    if not _reserve(result, shipment.weight_kg):
+        raise Conflict(
+            f"{offer.carrier_name} {offer.name} is fully booked for {result.pickup_day}.",
+            code="capacity_full",
+        )
+    selection.options = [result] + [
+        o for o in selection.options if o.offer.service_id != result.offer.service_id
+    ]
+    note = f"Overridden by {actor}: {reason}"
+    if result.waived:
+        note += " (waived: " + ", ".join(dict.fromkeys(code for code, _ in result.waived)) + ")"
+    plan = _new_plan(
+        order, selection, result, shipment.weight_kg, actor=actor, reason=note, overridden=True
+    )
+    return _record(order, current, plan, actor=actor, note=note)
+
+
+@transaction.atomic
+def plan_release(*, order: Order) -> None:
+    """Give back the capacity an order held (it was cancelled)."""
+    _release(_current_plan(order))
+
+
+def planning_request(*, order_ids: list) -> None:
+    """Queue planning after commit for orders whose ``needs_planning`` the caller has set.
+
+    The flag, saved in the caller's transaction, is what counts: if the broker is down the
+    sweeper finds the orders later.
+    """
+    from carriers.tasks import orders_plan as orders_plan_task
+    from config.queue import enqueue_on_commit
+
+    ids = [str(i) for i in order_ids]
+    for start in range(0, len(ids), PLANNING_BATCH):
+        enqueue_on_commit(orders_plan_task, ids[start : start + PLANNING_BATCH])
+
+
+def planning_sweep(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Queue planning for orders that asked for it and were not planned within the grace."""
+    from carriers.tasks import orders_plan as orders_plan_task
+    from config.queue import enqueue
+
+    now = now or timezone.now()
+    ids = [
+        str(i)
+        for i in Order.objects.filter(
+            needs_planning=True, updated_at__lt=now - PLANNING_GRACE
+        ).values_list("id", flat=True)[:limit]
+    ]
+    for start in range(0, len(ids), PLANNING_BATCH):
+        enqueue(orders_plan_task, ids[start : start + PLANNING_BATCH])
+    return len(ids)
