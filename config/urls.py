@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("webhooks.api.urls")),
+    path("api/v1/", include("carriers.api.urls")),
     path("api/v1/<path:rest>", json_not_found),
 ]

@@ -1,10 +1,12 @@
 import copy
+import datetime
 import itertools
+from decimal import Decimal
 
 import factory
 
 from accounts.models import Shipper
-from carriers.models import Carrier
+from carriers.models import AreaKind, Carrier, RateCard, Service, ServiceArea
 from orders.api.examples import ORDER_REQUEST
 
 _sequence = itertools.count(1)
@@ -41,3 +43,44 @@ def order_payload(**overrides) -> dict:
         collo["barcode"] = f"{payload['creatorOrderId']}-{barcode_index}"
     payload.update(overrides)
     return payload
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    """A next-day service covering all of Denmark, Monday to Friday, cut-off 23:59."""
+
+    class Meta:
+        model = Service
+        skip_postgeneration_save = True
+
+    carrier = factory.SubFactory(CarrierFactory)
+    code = factory.Sequence(lambda n: f"service-{n}")
+    name = factory.Sequence(lambda n: f"Service {n}")
+    transit_days = 1
+    cutoff_time = datetime.time(23, 59, 59)
+    operating_days = factory.LazyFunction(lambda: [1, 2, 3, 4, 5, 6, 7])
+    pickup_window_start = datetime.time(0, 0)
+    pickup_window_end = datetime.time(23, 59, 59)
+
+    @factory.post_generation
+    def area(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            ServiceArea.objects.create(service=self, kind=AreaKind.COUNTRY, country_code="DK")
+
+    @factory.post_generation
+    def rate(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            RateCardFactory(service=self, **(extracted or {}))
+
+
+class RateCardFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RateCard
+
+    service = factory.SubFactory(ServiceFactory, rate=False)
+    valid_from = datetime.date(2020, 1, 1)
+    currency = "DKK"
+    weight_breaks = factory.LazyFunction(
+        lambda: [{"upToKg": "5", "price": "50.00"}, {"upToKg": "30", "price": "90.00"}]
+    )
+    per_kg = Decimal("2.00")
+    per_collo = Decimal("5.00")
