@@ -17,7 +17,18 @@ STAFF_GROUPS = {
             "change_posfetch",
         ],
         "accounts": ["view_shipper", "view_apikey"],
-        "carriers": ["view_carrier"],
+        "carriers": [
+            *(
+                f"{action}_{model}"
+                for model in ("carrier", "service", "servicearea", "ratecard")
+                for action in ("view", "add", "change")
+            ),
+            "view_plan",
+            "override_plan",
+            "view_capacityload",
+            "view_unplannedorder",
+            "change_unplannedorder",
+        ],
         "webhooks": [
             "view_event",
             "view_subscription",
@@ -30,7 +41,7 @@ STAFF_GROUPS = {
     "finance": {
         "orders": ["view_order", "view_orderline", "view_collo", "view_orderhistory"],
         "accounts": ["view_shipper"],
-        "carriers": ["view_carrier"],
+        "carriers": ["view_carrier", "view_service", "view_ratecard", "view_plan"],
         "webhooks": ["view_event"],
     },
 }

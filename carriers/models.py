@@ -7,6 +7,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from orders.models import Order
+
 
 def _validate_time_zone(value: str) -> None:
     try:
@@ -313,6 +315,7 @@ class Plan(models.Model):
 
     class Meta:
         ordering = ["-decided_at"]
+        permissions = [("override_plan", "Can override the carrier chosen for an order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["order"],
@@ -330,3 +333,12 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order} → {self.service or 'unplanned'}"
+
+
+class UnplannedOrder(Order):
+    """Orders no service can take: the dispatcher's queue in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "unplanned order"
+        verbose_name_plural = "unplanned orders (dispatcher queue)"

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -42,8 +43,6 @@ PLANNING_KEYS = frozenset(
 )
 # Orders per planning task: one catalogue load serves them all.
 PLANNING_BATCH = 100
-# A task lost to a broker outage or a crash is re-queued after this long.
-PLANNING_GRACE = timedelta(seconds=30)
 
 
 def _event_kwargs(order: Order) -> dict[str, Any]:
@@ -368,7 +367,7 @@ def planning_sweep(*, now: datetime | None = None, limit: int = 1000) -> int:
     ids = [
         str(i)
         for i in Order.objects.filter(
-            needs_planning=True, updated_at__lt=now - PLANNING_GRACE
+            needs_planning=True, updated_at__lt=now - timedelta(seconds=settings.PLANNING_GRACE_S)
         ).values_list("id", flat=True)[:limit]
     ]
     for start in range(0, len(ids), PLANNING_BATCH):

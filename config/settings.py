@@ -190,7 +190,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "planning-sweeper": {
         "task": "carriers.tasks.planning_sweep",
-        "schedule": timedelta(seconds=30),
+        "schedule": timedelta(seconds=env.float("PLANNING_SWEEP_INTERVAL_S", default=30)),
     },
     "idempotency-purge": {
         "task": "accounts.tasks.idempotency_records_purge",
@@ -206,6 +206,8 @@ POS_FETCH_TIMEOUT_S = env.float("POS_FETCH_TIMEOUT_S", default=10.0)
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 
+# An order waiting this long for its planning task (lost to a broker outage) is queued again.
+PLANNING_GRACE_S = env.float("PLANNING_GRACE_S", default=30)
 # Order tags in these namespaces (the part before the colon) are handling requirements: only
 # a service listing the tag may carry the order. Any tag some service lists is one too.
 CARRIER_REQUIREMENT_TAG_NAMESPACES = env.list(

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.db import models
+from django.utils.safestring import mark_safe
 
 from config.api.errors import WaybillError
 from orders import pos
@@ -84,7 +85,17 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline, ColloInline, OrderHistoryInline]
     actions = ["cancel_orders"]
     # Orders change through the API and the actions here, so every change leaves its event.
-    readonly_fields = [f.name for f in Order._meta.fields]
+    readonly_fields = ["plan", *(f.name for f in Order._meta.fields)]
+    fieldsets = (
+        ("Plan", {"fields": ("plan",)}),
+        (None, {"fields": [f.name for f in Order._meta.fields if f.name != "id"]}),
+    )
+
+    @admin.display(description="How it was planned")
+    def plan(self, order):
+        from carriers.admin import plan_explanation
+
+        return mark_safe(plan_explanation(order))  # noqa: S308  rendered by our template
 
     def has_add_permission(self, request):
         return False

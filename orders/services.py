@@ -131,6 +131,16 @@ def _new_order(
     return order, line_rows(order, spec["lines"]), collo_rows(order, spec["collis"])
 
 
+def order_draft(
+    *, shipper: Shipper, live_mode: bool, spec: dict[str, Any]
+) -> tuple[Order, list[Collo]]:
+    """An unsaved order and its collis from a validated spec: what a quote is made for."""
+    order, _, collis = _new_order(
+        shipper=shipper, live_mode=live_mode, spec=_full_spec(spec, shipper)
+    )
+    return order, collis
+
+
 def _conflict_existing(shipper: Shipper, live_mode: bool, creator_order_id: str) -> Conflict:
     existing = (
         Order.objects.filter(

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Shipper
+from carriers.demo import demo_services_load
 from carriers.models import Carrier
 from orders.api.serializers import OrderSerializer
 from orders.models import Collo, Order, PosIntegration
@@ -153,7 +154,11 @@ def demo_order_data(rng: random.Random, slug: str, ref: str, today: date) -> dic
     company = rng.choice(COMPANIES) if slug == "kbh-kaffe" and rng.random() < 0.6 else None
     day = rng.choice([d for n in range(1, 8) if (d := today + timedelta(days=n)).weekday() < 5])
     pickup_hour = rng.randint(8, 12)
-    delivery_hour = rng.randint(pickup_hour + 2, 16)
+    # Most orders go out the same day, the rest the next weekday.
+    delivery_day = (
+        day if rng.random() < 0.6 else day + timedelta(days=3 if day.weekday() == 4 else 1)
+    )
+    delivery_hour = rng.randint(pickup_hour + 2, 16) if delivery_day == day else rng.randint(8, 16)
     items = rng.sample(CATALOGUES[slug], rng.randint(1, 4))
     lines = [
         {
@@ -185,7 +190,12 @@ def demo_order_data(rng: random.Random, slug: str, ref: str, today: date) -> dic
         "tags": tags,
         "notes": rng.choice(NOTES) if rng.random() < 0.4 else "",
         "deliveryLocation": {
-            "address": {"primary": primary, "secondary": town},
+            "address": {
+                "primary": primary,
+                "secondary": town,
+                "postalCode": town.split()[0],
+                "countryCode": "DK",
+            },
             "position": {
                 "latitude": round(lat + rng.uniform(-0.002, 0.002), 6),
                 "longitude": round(lon + rng.uniform(-0.003, 0.003), 6),
@@ -200,7 +210,7 @@ def demo_order_data(rng: random.Random, slug: str, ref: str, today: date) -> dic
             "company": company,
         },
         "pickupTimeFrame": _frame(day, pickup_hour),
-        "deliveryTimeFrame": _frame(day, delivery_hour),
+        "deliveryTimeFrame": _frame(delivery_day, delivery_hour),
         "lines": lines,
         "collis": collis,
     }
@@ -219,6 +229,9 @@ class Command(BaseCommand):
                     "contact_email": email,
                     "default_pickup_address_primary": primary,
                     "default_pickup_address_secondary": secondary,
+                    "default_pickup_postal_code": secondary.split()[0],
+                    "default_pickup_country_code": "DK",
+                    "planning_policy": "balanced" if slug == "nordic-home" else "cheapest",
                     "default_pickup_latitude": lat,
                     "default_pickup_longitude": lon,
                     "default_pickup_time_zone": "Europe/Copenhagen",
@@ -233,6 +246,7 @@ class Command(BaseCommand):
             Carrier.objects.get_or_create(
                 slug=slug, defaults={"name": name, "contact_email": email}
             )
+        services = demo_services_load()
 
         demo = list(shippers.values())
         created = 0
@@ -246,7 +260,8 @@ class Command(BaseCommand):
         collis = Collo.objects.filter(order__shipper__in=demo).count()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data: {len(demo)} shippers, {carriers} carriers, {pos} POS integrations, "
+                f"Demo data: {len(demo)} shippers, {carriers} carriers ({services} services "
+                f"created now), {pos} POS integrations, "
                 f"{orders} orders with {collis} collis ({created} orders created now)."
             )
         )
