@@ -78,8 +78,10 @@ class Service(models.Model):
     handled_tags = models.JSONField(
         default=list,
         blank=True,
-        help_text="Tags the service handles (e.g. Handling:2person); an order tag not listed "
-        "here rules the service out. Tags without a colon are informational and never do.",
+        help_text="Tags the service handles (e.g. Handling:2person). An order tag is a "
+        "requirement when some service lists it or its namespace is a handling one "
+        "(CARRIER_REQUIREMENT_TAG_NAMESPACES); a requirement not listed here rules the "
+        "service out. Other tags (Outbound, Fragile) are informational.",
     )
     max_collo_weight_kg = models.DecimalField(
         max_digits=10, decimal_places=3, null=True, blank=True

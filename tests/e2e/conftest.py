@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import kombu.pools
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -150,6 +151,9 @@ def _switch_broker(url: str) -> None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps producer pools per broker address process-wide; one left bound to the
+    # connection pool closed above would answer the next test "Acquire on closed pool".
+    kombu.pools.reset()
 
 
 class PrivateRedis:

@@ -8,7 +8,7 @@ from accounts.services import api_key_create
 from carriers.models import Plan
 from orders.models import Order
 from tests.carriers.conftest import plannable_payload
-from tests.e2e.conftest import broker_of_this_process, free_port, wait_for
+from tests.e2e.conftest import broker_of_this_process, wait_for
 from tests.factories import ServiceFactory, ShipperFactory
 from webhooks import services
 
@@ -51,18 +51,25 @@ def test_a_new_order_is_planned_and_the_plan_is_sent_signed(worker_factory, tena
 
 
 def test_an_order_queued_while_the_broker_was_down_is_planned_by_the_sweeper(
-    worker_factory, tenant
+    worker_factory, tenant, private_redis
 ):
     _, client = tenant
     ServiceFactory()
-    with broker_of_this_process(f"redis://127.0.0.1:{free_port()}/0"):
-        order = client.post("/api/v1/orders", plannable_payload(), format="json")
-    assert order.status_code == 201
-
-    worker_factory(beat=True, PLANNING_SWEEP_INTERVAL_S="1", PLANNING_GRACE_S="1")
-
-    plan = wait_for(
-        lambda: Plan.objects.filter(order_id=order.json()["id"], is_current=True).first(),
-        timeout=60,
+    worker_factory(
+        beat=True,
+        broker_url=private_redis.url,
+        PLANNING_SWEEP_INTERVAL_S="1",
+        PLANNING_GRACE_S="1",
     )
+    with broker_of_this_process(private_redis.url):
+        private_redis.stop()
+        order = client.post("/api/v1/orders", plannable_payload(), format="json")
+        assert order.status_code == 201  # queueing failed; the order waits with needs_planning
+        assert not Plan.objects.exists()
+        private_redis.start()
+
+        plan = wait_for(
+            lambda: Plan.objects.filter(order_id=order.json()["id"], is_current=True).first(),
+            timeout=60,
+        )
     assert plan.status == "planned"
