@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench-ingest setup clean
+.PHONY: run test lint format bench-ingest bench-selection setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ format: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(PY) bench/ingest.py
+
+bench-selection: $(STAMP)
+	$(PY) bench/selection.py
 
 clean:
 	rm -rf $(VENV) var

@@ -8,7 +8,6 @@ orders costs no queries beyond the one load. Booking capacity is the caller's bu
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
+INFINITY = Decimal("Infinity")
 
 # Rejection codes, in the order the checks run; also the reasons an unplanned order carries.
 OUTSIDE_AREA = "outside-area"
@@ -158,8 +158,11 @@ class Rate:
 
     def price(self, shipment: Shipment) -> tuple[Decimal, dict[str, str]] | str:
         """(total, breakdown), or the reason the card cannot rate this shipment."""
-        weight = shipment.weight_kg
-        chargeable = max(weight, shipment.volume_m3 * self.volumetric_kg_per_m3)
+        return self._price(_Figures(shipment))
+
+    def _price(self, figures: _Figures) -> tuple[Decimal, dict[str, str]] | str:
+        shipment = figures.shipment
+        chargeable = max(figures.weight, figures.volume * self.volumetric_kg_per_m3)
         if self.weight_breaks:
             for bound, price in self.weight_breaks:
                 if chargeable <= bound:
@@ -172,7 +175,7 @@ class Rate:
             weight_charge = chargeable * self.per_kg
         distance_charge = ZERO
         if self.distance_bands:
-            km = shipment.distance_km
+            km = figures.distance_km()
             if km is None:
                 return "the distance is unknown: the order has no positions"
             for bound, price in self.distance_bands:
@@ -181,7 +184,7 @@ class Rate:
                     break
             else:
                 return f"{km:.0f} km is beyond the rate card's last distance band"
-        collo_charge = self.per_collo * len(shipment.parcels)
+        collo_charge = self.per_collo * figures.collis
         tag_charge = sum((self.tag_surcharges.get(t, ZERO) for t in shipment.tags), ZERO)
         subtotal = weight_charge + collo_charge + distance_charge + tag_charge
         minimum_top_up = max(ZERO, self.minimum_charge - subtotal)
@@ -227,6 +230,10 @@ class Offer:
     capacity_kg: Decimal | None
     areas: tuple[Area, ...]
     rates: tuple[Rate, ...]  # newest validity first
+    _plan: _OfferPlan = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_plan", _OfferPlan(self))
 
     @property
     def rank_key(self) -> tuple[str, str]:
@@ -360,13 +367,156 @@ def _window(window: tuple[datetime, datetime]) -> dict[str, str]:
     return {"from": window[0].isoformat(), "to": window[1].isoformat()}
 
 
+# --- worked out once -----------------------------------------------------------------------
+
+_UNSET = object()
+ONE_DAY = timedelta(days=1)
+DAYS_AHEAD = timedelta(days=MAX_DAYS_AHEAD)
+MIDNIGHT = time(0)
+NO_FRAMES = (None, None, None, None)
+
+
+class _OfferPlan:
+    """What evaluating an offer needs that depends on the offer alone.
+
+    The keys let offers with the same areas, or the same calendar and windows, share their
+    answers within one selection.
+    """
+
+    __slots__ = ("area_key", "caps", "next_day", "timing_key", "transit")
+
+    def __init__(self, offer: Offer) -> None:
+        limits = offer.max_collo_dimensions_cm
+        self.caps = (
+            # A missing limit is no limit: the collo may be turned to put any side there.
+            sorted((INFINITY if c is None else c for c in limits), reverse=True)
+            if any(limit is not None for limit in limits)
+            else None
+        )
+        # Operating days repeat weekly: tabulate by weekday instead of walking the calendar.
+        self.next_day = self.transit = None
+        if any(weekday in offer.operating_days for weekday in range(1, 8)):
+            monday = date(2024, 1, 1)
+            days = [monday + timedelta(days=n) for n in range(7)]
+            self.next_day = tuple(_next_operating_day(offer, d) - d for d in days)
+            self.transit = tuple(
+                _add_operating_days(offer, d, offer.transit_days) - d for d in days
+            )
+        self.area_key = _hashable(
+            tuple(
+                (a.kind, a.country_code, a.postcode_from, a.postcode_to, a.prefixes)
+                + (a.latitude, a.longitude, a.radius_km)
+                for a in offer.areas
+            )
+        )
+        # The cut-off is left out: timing depends only on whether it has passed. fold is in:
+        # it changes the instant datetime.combine gives, yet not time equality.
+        self.timing_key = _hashable(
+            (offer.time_zone, offer.operating_days, offer.transit_days)
+            + tuple((t, t.fold) for t in offer.pickup_window)
+            + tuple((t, t.fold) for t in offer.delivery_window or ())
+            + (offer.delivery_window is None,)
+        )
+
+
+def _hashable(key: tuple) -> tuple | None:
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+class _Figures:
+    """A shipment's figures for one selection, worked out once for all its offers."""
+
+    __slots__ = (
+        "areas",
+        "collis",
+        "frames",
+        "requirements",
+        "shipment",
+        "timings",
+        "volume",
+        "weight",
+        "_distance",
+        "_heaviest",
+        "_local_now",
+        "_sizes",
+    )
+
+    def __init__(self, shipment: Shipment, requirements: frozenset[str] = frozenset()) -> None:
+        self.shipment = shipment
+        self.weight = shipment.weight_kg
+        self.volume = shipment.volume_m3
+        self.collis = len(shipment.parcels)
+        self.requirements = requirements
+        self.frames = (
+            shipment.pickup_from,
+            shipment.pickup_to,
+            shipment.delivery_from,
+            shipment.delivery_to,
+        )
+        self.areas: dict[tuple, tuple[bool, bool]] = {}
+        self.timings: dict[tuple, tuple | str] = {}
+        self._local_now: dict[ZoneInfo, datetime] = {}
+        self._distance = self._heaviest = self._sizes = _UNSET
+
+    def distance_km(self) -> float | None:
+        if self._distance is _UNSET:
+            self._distance = self.shipment.distance_km
+        return self._distance
+
+    def heaviest(self) -> Decimal:
+        if self._heaviest is _UNSET:
+            self._heaviest = max((p.weight_kg for p in self.shipment.parcels), default=ZERO)
+        return self._heaviest
+
+    def sizes(self) -> tuple[Decimal, ...]:
+        """Over the measured collis, the largest first, second and third dimension.
+
+        A collo is over a service's sorted limits if one of its sorted dimensions is over the
+        limit in the same place, so comparing this envelope gives the same answer.
+        """
+        if self._sizes is _UNSET:
+            envelope: list[Decimal] = []
+            for parcel in self.shipment.parcels:
+                dims = [
+                    d
+                    for d in (parcel.length_cm, parcel.width_cm, parcel.height_cm)
+                    if d is not None
+                ]
+                dims.sort(reverse=True)
+                for i, d in enumerate(dims):
+                    if i == len(envelope):
+                        envelope.append(d)
+                    elif d > envelope[i]:
+                        envelope[i] = d
+            self._sizes = tuple(envelope)
+        return self._sizes
+
+    def local_now(self, now: datetime, zone: ZoneInfo) -> datetime:
+        local = self._local_now.get(zone)
+        if local is None:
+            local = self._local_now[zone] = now.astimezone(zone)
+        return local
+
+
 # --- hard constraints ---------------------------------------------------------------------
 
 
-def _area_reasons(offer: Offer, shipment: Shipment) -> list[tuple[str, str]]:
+def _area_reasons(offer: Offer, figures: _Figures) -> list[tuple[str, str]]:
+    shipment = figures.shipment
+    places = (shipment.pickup, shipment.delivery)
+    key = offer._plan.area_key
+    inside = figures.areas.get(key) if key is not None else None
+    if inside is None:
+        inside = tuple(any(area.contains(place) for area in offer.areas) for place in places)
+        if key is not None:
+            figures.areas[key] = inside
     reasons = []
-    for label, place in (("pickup", shipment.pickup), ("delivery", shipment.delivery)):
-        if not any(area.contains(place) for area in offer.areas):
+    for label, place, ok in zip(("pickup", "delivery"), places, inside, strict=True):
+        if not ok:
             where = place.postal_code or "no postcode"
             reasons.append(
                 (
@@ -378,10 +528,10 @@ def _area_reasons(offer: Offer, shipment: Shipment) -> list[tuple[str, str]]:
     return reasons
 
 
-def _limit_reasons(offer: Offer, shipment: Shipment) -> list[tuple[str, str]]:
+def _limit_reasons(offer: Offer, figures: _Figures) -> list[tuple[str, str]]:
     reasons = []
     if offer.max_collo_weight_kg is not None:
-        heaviest = max((p.weight_kg for p in shipment.parcels), default=ZERO)
+        heaviest = figures.heaviest()
         if heaviest > offer.max_collo_weight_kg:
             reasons.append(
                 (
@@ -390,45 +540,33 @@ def _limit_reasons(offer: Offer, shipment: Shipment) -> list[tuple[str, str]]:
                     f"{offer.max_collo_weight_kg} kg.",
                 )
             )
-    if offer.max_total_weight_kg is not None and shipment.weight_kg > offer.max_total_weight_kg:
+    if offer.max_total_weight_kg is not None and figures.weight > offer.max_total_weight_kg:
         reasons.append(
             (
                 OVER_WEIGHT,
-                f"The order weighs {shipment.weight_kg} kg; the limit is "
+                f"The order weighs {figures.weight} kg; the limit is "
                 f"{offer.max_total_weight_kg} kg.",
             )
         )
-    limits = offer.max_collo_dimensions_cm
-    if any(limit is not None for limit in limits):
-        for parcel in shipment.parcels:
-            if _over_size(parcel, limits):
-                reasons.append((OVER_SIZE, "A collo is larger than the service's dimensions."))
-                break
-    if offer.max_total_volume_m3 is not None and shipment.volume_m3 > offer.max_total_volume_m3:
+    caps = offer._plan.caps
+    if caps is not None and any(d > c for d, c in zip(figures.sizes(), caps, strict=False)):
+        reasons.append((OVER_SIZE, "A collo is larger than the service's dimensions."))
+    if offer.max_total_volume_m3 is not None and figures.volume > offer.max_total_volume_m3:
         reasons.append(
             (
                 OVER_SIZE,
-                f"The order's volume {shipment.volume_m3} m³ is over the limit of "
+                f"The order's volume {figures.volume} m³ is over the limit of "
                 f"{offer.max_total_volume_m3} m³.",
             )
         )
-    if offer.max_collis is not None and len(shipment.parcels) > offer.max_collis:
+    if offer.max_collis is not None and figures.collis > offer.max_collis:
         reasons.append(
             (
                 TOO_MANY_COLLIS,
-                f"{len(shipment.parcels)} collis; the service takes at most {offer.max_collis}.",
+                f"{figures.collis} collis; the service takes at most {offer.max_collis}.",
             )
         )
     return reasons
-
-
-def _over_size(parcel: Parcel, limits: tuple) -> bool:
-    # Parcels may be turned: compare sorted dimensions with sorted limits.
-    dims = [d for d in (parcel.length_cm, parcel.width_cm, parcel.height_cm) if d is not None]
-    if not dims:
-        return False
-    caps = sorted((limit for limit in limits if limit is not None), reverse=True)
-    return any(d > c for d, c in zip(sorted(dims, reverse=True), caps, strict=False))
 
 
 # --- time ---------------------------------------------------------------------------------
@@ -436,64 +574,90 @@ def _over_size(parcel: Parcel, limits: tuple) -> bool:
 
 def _next_operating_day(offer: Offer, day: date) -> date:
     while day.isoweekday() not in offer.operating_days:
-        day += timedelta(days=1)
+        day += ONE_DAY
     return day
 
 
 def _add_operating_days(offer: Offer, day: date, count: int) -> date:
     for _ in range(count):
-        day = _next_operating_day(offer, day + timedelta(days=1))
+        day = _next_operating_day(offer, day + ONE_DAY)
     return day
 
 
-def _at(day: date, moment: time, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, moment, tzinfo=zone)
-
-
 def _timing(
-    offer: Offer, shipment: Shipment, now: datetime, *, honour_cutoff: bool
+    offer: Offer, frames: tuple, now: datetime, *, honour_cutoff: bool
 ) -> tuple[date, tuple[datetime, datetime], tuple[datetime, datetime]] | str:
-    """(pickup day, promised pickup, promised delivery) or why the frames cannot be met."""
+    """(pickup day, promised pickup, promised delivery) or why the frames cannot be met.
+
+    ``frames`` is the order's (pickup from, pickup to, delivery from, delivery to).
+    """
+    pickup_from, pickup_to, delivery_from, delivery_to = frames
+    plan = offer._plan
     zone = offer.time_zone
+    combine = datetime.combine
     local_now = now.astimezone(zone)
     day = local_now.date()
     if honour_cutoff and local_now.time() > offer.cutoff:
-        day += timedelta(days=1)
-    if shipment.pickup_from is not None:
-        day = max(day, shipment.pickup_from.astimezone(zone).date())
-    last_day = day + timedelta(days=MAX_DAYS_AHEAD)
+        day += ONE_DAY
+    if pickup_from is not None:
+        day = max(day, pickup_from.astimezone(zone).date())
+    last_day = day + DAYS_AHEAD
+    start, end = offer.pickup_window[0], offer.pickup_window[1]
+    window = offer.delivery_window
     while day <= last_day:
-        day = _next_operating_day(offer, day)
-        pickup = (_at(day, offer.pickup_window[0], zone), _at(day, offer.pickup_window[1], zone))
+        if plan.next_day is None:
+            day = _next_operating_day(offer, day)
+        else:
+            day += plan.next_day[day.weekday()]
+        pickup = (combine(day, start, tzinfo=zone), combine(day, end, tzinfo=zone))
         if honour_cutoff and pickup[0] < local_now:
             if pickup[1] <= local_now:
-                day += timedelta(days=1)
+                day += ONE_DAY
                 continue
             pickup = (local_now, pickup[1])
-        if shipment.pickup_to is not None and pickup[0] > shipment.pickup_to:
+        if pickup_to is not None and pickup[0] > pickup_to:
             return "pickup"
-        delivery_day = _add_operating_days(offer, day, offer.transit_days)
-        if offer.delivery_window is not None:
+        if plan.transit is None:
+            delivery_day = _add_operating_days(offer, day, offer.transit_days)
+        else:
+            delivery_day = day + plan.transit[day.weekday()]
+        if window is not None:
             delivery = (
-                _at(delivery_day, offer.delivery_window[0], zone),
-                _at(delivery_day, offer.delivery_window[1], zone),
+                combine(delivery_day, window[0], tzinfo=zone),
+                combine(delivery_day, window[1], tzinfo=zone),
             )
         else:
             delivery = (
-                _at(delivery_day, time(0), zone),
-                _at(delivery_day + timedelta(days=1), time(0), zone),
+                combine(delivery_day, MIDNIGHT, tzinfo=zone),
+                combine(delivery_day + ONE_DAY, MIDNIGHT, tzinfo=zone),
             )
-        if shipment.delivery_to is not None and delivery[0] > shipment.delivery_to:
+        if delivery_to is not None and delivery[0] > delivery_to:
             return "delivery"
-        if shipment.delivery_from is None or delivery[1] > shipment.delivery_from:
+        if delivery_from is None or delivery[1] > delivery_from:
             return day, pickup, delivery
-        day += timedelta(days=1)
+        day += ONE_DAY
     return "delivery"
 
 
-def _time_reason(offer: Offer, shipment: Shipment, now: datetime, missed: str) -> tuple[str, str]:
-    without_cutoff = _timing(offer, shipment, now, honour_cutoff=False)
-    if not isinstance(without_cutoff, str):
+def _timing_shared(
+    offer: Offer, figures: _Figures, now: datetime, *, honour_cutoff: bool
+) -> tuple[date, tuple[datetime, datetime], tuple[datetime, datetime]] | str:
+    key = offer._plan.timing_key
+    if key is None:
+        return _timing(offer, figures.frames, now, honour_cutoff=honour_cutoff)
+    late = honour_cutoff and figures.local_now(now, offer.time_zone).time() > offer.cutoff
+    key = (key, honour_cutoff, late)
+    timing = figures.timings.get(key)
+    if timing is None:
+        timing = _timing(offer, figures.frames, now, honour_cutoff=honour_cutoff)
+        figures.timings[key] = timing
+    return timing
+
+
+def _time_reason(offer: Offer, figures: _Figures, now: datetime, missed: str) -> tuple[str, str]:
+    without_cutoff = _timing_shared(offer, figures, now, honour_cutoff=False)
+    past_cutoff = now.astimezone(offer.time_zone).time() > offer.cutoff
+    if past_cutoff and not isinstance(without_cutoff, str):
         return (
             PAST_CUT_OFF,
             f"Past the cut-off of {offer.cutoff:%H:%M} ({offer.time_zone.key}); the next pickup "
@@ -513,21 +677,25 @@ def evaluate(
     With ``waive`` (a dispatcher's override) area, tag, limit and time-frame rules are noted
     on the option instead of ruling it out; rate card and capacity still apply.
     """
-    reasons = _area_reasons(offer, shipment)
-    missing = catalogue.requirements(shipment.tags) - offer.handled_tags
+    figures = _Figures(shipment, catalogue.requirements(shipment.tags))
+    return _evaluate(offer, figures, catalogue, now, waive=waive)
+
+
+def _evaluate(
+    offer: Offer, figures: _Figures, catalogue: Catalogue, now: datetime, *, waive: bool
+) -> Option | Rejection:
+    reasons = _area_reasons(offer, figures)
+    missing = figures.requirements - offer.handled_tags
     if missing:
         reasons.append(
             (TAG_NOT_HANDLED, f"The service does not handle {', '.join(sorted(missing))}.")
         )
-    reasons += _limit_reasons(offer, shipment)
-    timing = _timing(offer, shipment, now, honour_cutoff=True)
+    reasons += _limit_reasons(offer, figures)
+    timing = _timing_shared(offer, figures, now, honour_cutoff=True)
     if isinstance(timing, str):
-        reasons.append(_time_reason(offer, shipment, now, timing))
+        reasons.append(_time_reason(offer, figures, now, timing))
         if waive:
-            unframed = dataclasses.replace(
-                shipment, pickup_from=None, pickup_to=None, delivery_from=None, delivery_to=None
-            )
-            timing = _timing(offer, unframed, now, honour_cutoff=True)
+            timing = _timing(offer, NO_FRAMES, now, honour_cutoff=True)
         if isinstance(timing, str):
             return Rejection(offer, reasons)
     if reasons and not waive:
@@ -536,7 +704,7 @@ def evaluate(
     rate = next((r for r in offer.rates if r.valid_on(day)), None)
     if rate is None:
         return Rejection(offer, [(NO_RATE_CARD, f"No rate card is valid on {day}.")])
-    priced = rate.price(shipment)
+    priced = rate._price(figures)
     if isinstance(priced, str):
         return Rejection(offer, [(NO_RATE_CARD, f"The rate card cannot price it: {priced}.")])
     load_orders, load_kg = catalogue.loads.get((offer.service_id, day), (0, ZERO))
@@ -544,7 +712,7 @@ def evaluate(
         return Rejection(
             offer, [(CAPACITY_FULL, f"{offer.capacity_orders} orders booked for {day} already.")]
         )
-    if offer.capacity_kg is not None and load_kg + shipment.weight_kg > offer.capacity_kg:
+    if offer.capacity_kg is not None and load_kg + figures.weight > offer.capacity_kg:
         return Rejection(
             offer, [(CAPACITY_FULL, f"{load_kg} of {offer.capacity_kg} kg booked for {day}.")]
         )
@@ -605,10 +773,11 @@ def select(
         raise ValueError(f"Unknown policy {policy!r}; one of {', '.join(POLICIES)}.")
     options: list[Option] = []
     rejections: list[Rejection] = []
+    figures = _Figures(shipment, catalogue.requirements(shipment.tags))
     for offer in catalogue.offers:
         if only is not None and offer.service_id not in only:
             continue
-        result = evaluate(offer, shipment, catalogue, now)
+        result = _evaluate(offer, figures, catalogue, now, waive=False)
         (options if isinstance(result, Option) else rejections).append(result)
     rejections.sort(key=lambda r: r.offer.rank_key)
     return Selection(policy, rank(options, policy), rejections)
