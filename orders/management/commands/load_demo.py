@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Shipper
 from carriers.demo import demo_services_load
 from carriers.models import Carrier
+from carriers.services import orders_plan
 from orders.api.serializers import OrderSerializer
 from orders.models import Collo, Order, PosIntegration
 from orders.services import order_create
@@ -254,6 +255,15 @@ class Command(BaseCommand):
             self.stdout.write("The demo shippers have orders already; no orders created.")
         else:
             created = self._create_orders(shippers)
+            # Planned here rather than waiting for the worker, so the portal opens planned.
+            orders_plan(
+                order_ids=list(
+                    Order.objects.filter(shipper__in=demo, needs_planning=True).values_list(
+                        "id", flat=True
+                    )
+                ),
+                actor="demo",
+            )
         carriers = Carrier.objects.filter(slug__in=[c[0] for c in CARRIERS]).count()
         pos = PosIntegration.objects.filter(shipper__in=demo).count()
         orders = Order.objects.filter(shipper__in=demo).count()
