@@ -215,6 +215,13 @@ CARRIER_REQUIREMENT_TAG_NAMESPACES = env.list(
     default=["Handling", "Fuel", "Temperature", "Dangerous", "Equipment"],
 )
 
+# Route optimisation's travel matrices. "great-circle" needs no service (straight-line distance
+# times the detour factor, a rough road/crow ratio); "osrm" asks the OSRM server at
+# ROUTING_OSRM_URL for road distances and times.
+ROUTING_MATRIX_PROVIDER = env.str("ROUTING_MATRIX_PROVIDER", default="great-circle")
+ROUTING_OSRM_URL = env.str("ROUTING_OSRM_URL", default="")
+ROUTING_DETOUR_FACTOR = env.float("ROUTING_DETOUR_FACTOR", default=1.3)
+
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="waybill@localhost")
 
