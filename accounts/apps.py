@@ -29,6 +29,16 @@ STAFF_GROUPS = {
             "view_unplannedorder",
             "change_unplannedorder",
         ],
+        "routing": [
+            *(
+                f"{action}_{model}"
+                for model in ("depot", "vehiclegroup", "gate", "optimizationjob")
+                for action in ("view", "add", "change")
+            ),
+            "approve_optimizationjob",
+            "view_route",
+            "view_stop",
+        ],
         "webhooks": [
             "view_event",
             "view_subscription",

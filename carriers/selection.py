@@ -98,6 +98,14 @@ class Shipment:
         return great_circle_km(a.latitude, a.longitude, b.latitude, b.longitude)
 
 
+def requirement_tags(
+    tags: frozenset[str] | set[str], known: frozenset[str], namespaces: tuple[str, ...]
+) -> frozenset[str]:
+    """The tags that are handling requirements: listed by some service or vehicle group
+    (``known``), or in a handling namespace (the part before the colon)."""
+    return frozenset(t for t in tags if t in known or t.split(":", 1)[0] in namespaces)
+
+
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
@@ -260,11 +268,7 @@ class Catalogue:
     loads: dict[tuple[str, date], tuple[int, Decimal]] = field(default_factory=dict)
 
     def requirements(self, tags: frozenset[str]) -> frozenset[str]:
-        return frozenset(
-            t
-            for t in tags
-            if t in self.requirement_tags or t.split(":", 1)[0] in self.requirement_namespaces
-        )
+        return requirement_tags(tags, self.requirement_tags, self.requirement_namespaces)
 
     def on_time_rate(self, carrier_id: str) -> float:
         on_time, total = self.on_time.get(carrier_id, (0, 0))

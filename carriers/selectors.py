@@ -289,15 +289,18 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
 
 def plan_document(order: Order) -> dict[str, Any]:
     """``GET /orders/{id}/plan``: how the order was planned, or that it is not yet."""
+    from routing.selectors import order_route_and_stop
+
     plan = plan_current(order)
     document: dict[str, Any] = {"order": order_reference(order)}
+    route, stop = order_route_and_stop(order)
     if plan is None:
         return {
             **document,
             "status": "pending" if order.status != OrderStatus.CANCELLED else "cancelled",
             "plan": None,
-            "route": None,
-            "stop": None,
+            "route": route,
+            "stop": stop,
             "sharedWith": {"orders": [], "otherOrders": 0},
             "optionsConsidered": 0,
             "options": [],
@@ -312,8 +315,8 @@ def plan_document(order: Order) -> dict[str, Any]:
         **document,
         "status": plan.status,
         "plan": plan_summary(plan),
-        "route": None,
-        "stop": None,
+        "route": route,
+        "stop": stop,
         "sharedWith": plan_shared_with(plan),
         "optionsConsidered": len(plan.options) + len(plan.rejections),
         "options": plan.options,

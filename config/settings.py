@@ -192,6 +192,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "carriers.tasks.planning_sweep",
         "schedule": timedelta(seconds=env.float("PLANNING_SWEEP_INTERVAL_S", default=30)),
     },
+    "routing-job-sweeper": {
+        "task": "routing.tasks.jobs_sweep",
+        "schedule": timedelta(minutes=1),
+    },
     "idempotency-purge": {
         "task": "accounts.tasks.idempotency_records_purge",
         "schedule": timedelta(hours=1),

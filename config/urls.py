@@ -16,5 +16,6 @@ urlpatterns = [
     path("api/v1/", include("orders.api.urls")),
     path("api/v1/", include("webhooks.api.urls")),
     path("api/v1/", include("carriers.api.urls")),
+    path("api/v1/", include("routing.api.urls")),
     path("api/v1/<path:rest>", json_not_found),
 ]

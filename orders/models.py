@@ -20,8 +20,8 @@ class OrderStatus(models.TextChoices):
 S = OrderStatus
 # The one table of legal moves; every status change goes through ``order_can_move``.
 ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
-    S.CREATED: frozenset({S.PLANNED, S.UNPLANNED, S.CANCELLED}),
-    S.UNPLANNED: frozenset({S.PLANNED, S.CANCELLED}),
+    S.CREATED: frozenset({S.PLANNED, S.UNPLANNED, S.ON_ROUTE, S.CANCELLED}),
+    S.UNPLANNED: frozenset({S.PLANNED, S.ON_ROUTE, S.CANCELLED}),
     S.PLANNED: frozenset({S.PLANNED, S.UNPLANNED, S.ON_ROUTE, S.PICKED_UP, S.CANCELLED}),
     S.ON_ROUTE: frozenset({S.PLANNED, S.UNPLANNED, S.PICKED_UP, S.CANCELLED}),
     S.PICKED_UP: frozenset({S.DELIVERED, S.DELIVERY_FAILED, S.RETURNED}),

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from carriers import events as carrier_events
 from orders import events as order_events
+from routing import events as routing_events
 from webhooks.payloads import SEED_PAYLOADS
 
 
@@ -90,6 +91,8 @@ _SEED_004_BUILDERS: dict[str, dict[str, Callable[..., dict]]] = {
     "RouteOptimizationOrderUnscheduled": {
         "1.0": carrier_events.route_optimization_order_unscheduled_v1
     },
+    "RouteOptimizationJobApproved": {"1.0": routing_events.route_optimization_job_approved_v1},
+    "OrderAddedToRoute": {"2.0": routing_events.order_added_to_route_v2},
 }
 
 CATALOGUE: dict[str, EventType] = {

@@ -7,7 +7,11 @@ from webhooks.payloads import SEED_PAYLOADS
 
 # Types whose source objects (routes, stops, collo scans, POD, plans, cost additions, invoices)
 # arrive with later issues: their shapes and schemas are published, their builders are not yet.
-AWAITING_BUILDERS = {name for name, _ in SEED_PAYLOADS} - {"RouteOptimizationOrderUnscheduled"} | {
+AWAITING_BUILDERS = {name for name, _ in SEED_PAYLOADS} - {
+    "RouteOptimizationOrderUnscheduled",
+    "RouteOptimizationJobApproved",
+    "OrderAddedToRoute",
+} | {
     "CostAdditionApproved",
     "InvoiceApproved",
 }

@@ -1,0 +1,126 @@
+"""Builders of the route events of seed 004: a job approved, an order added to a route."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from orders.documents import location_document, order_reference
+
+
+def _limits(group) -> dict[str, Any]:
+    return {
+        "volume": float(group.max_volume_m3 or 0),
+        "weight": float(group.max_weight_kg or 0),
+        "colli": group.max_colli or 0,
+        "stops": group.max_stops or 0,
+        "duration": group.max_duration_s or 0,
+        "distance": group.max_distance_m or 0,
+    }
+
+
+def route_optimization_job_approved_v1(
+    *, job, routes: list, gate_slots: dict, owner_id: str, time_of_event: datetime
+) -> dict:
+    from routing.selectors import route_reference
+
+    return {
+        "id": str(job.id),
+        "ownerId": owner_id,
+        "name": job.name,
+        "settingsId": str(job.settings.get("settingsId", job.id)),
+        "schedulerId": str(job.settings.get("schedulerId", job.id)),
+        "availableVehicleGroups": [
+            {
+                "id": str(g.id),
+                "name": g.name,
+                "vehicleType": g.get_vehicle_type_display(),
+                "tags": list(g.handled_tags),
+                "limits": _limits(g),
+            }
+            for g in job.vehicle_groups.all()
+        ],
+        "availableGates": [
+            {"gateName": gate.name, "timeSlots": gate_slots[str(gate.id)]}
+            for gate in job.gates.all()
+        ],
+        "meta": job.meta,
+        "routes": [
+            {
+                "route": route_reference(r),
+                # As the seed shows it: the group's name here, its id as the vehicle type.
+                "vehicleGroupId": r.vehicle_group.name,
+                "vehicleTypeId": str(r.vehicle_group_id),
+                "gate": r.gate.name,
+                "stopsCount": r.stops_count,
+                "startTime": r.start_time.isoformat(),
+                "firstStopTaskTime": r.first_stop_task_time,
+                "duration": r.duration,
+                "distance": r.distance_km,
+                "drivingDuration": r.driving_duration,
+                "waitingTime": r.waiting_time,
+                "taskTime": r.task_time,
+                "breakTime": r.break_time,
+                "weight": r.weight,
+                "volume": r.volume,
+            }
+            for r in routes
+        ],
+        "correlationId": "",
+        "timeOfEvent": time_of_event.isoformat(),
+    }
+
+
+def _contact(contact: dict | None) -> dict:
+    contact = contact or {}
+    phone = contact.get("phone") or {}
+    return {
+        "preferredName": contact.get("preferredName", ""),
+        "fullName": contact.get("fullName", ""),
+        "phone": {
+            "countrycallingCode": phone.get("countrycallingCode", ""),
+            "nationalNumber": phone.get("nationalNumber", ""),
+            "countryCode": phone.get("countryCode", ""),
+        },
+        "email": contact.get("email"),
+        "company": contact.get("company"),
+    }
+
+
+def _location(order, kind: str) -> dict:
+    document = location_document(order, kind)
+    return {
+        "address": {
+            "primary": document["address"]["primary"],
+            "secondary": document["address"]["secondary"] or None,
+        },
+        "position": document["position"] or {"latitude": 0.0, "longitude": 0.0},
+        "timeZone": document["timeZone"],
+    }
+
+
+def _frame(start: datetime | None, end: datetime | None, fallback: datetime) -> dict:
+    return {
+        "from": (start or fallback).isoformat(),
+        "to": (end or start or fallback).isoformat(),
+    }
+
+
+def order_added_to_route_v2(*, order, route, stop, time_of_event: datetime) -> dict:
+    from routing.selectors import route_reference
+
+    return {
+        "order": order_reference(order),
+        "route": route_reference(route),
+        "deliveryLocation": _location(order, "delivery"),
+        "pickupLocation": _location(order, "pickup"),
+        "deliveryContact": _contact(order.delivery_contact),
+        "pickupContact": _contact(order.pickup_contact),
+        # Goods are loaded at the depot when the route leaves its gate.
+        "pickupEta": route.start_time.isoformat(),
+        "pickupTimeFrame": _frame(order.pickup_from, order.pickup_to, route.start_time),
+        "deliveryEta": stop.eta.isoformat(),
+        "deliveryTimeFrame": _frame(order.delivery_from, order.delivery_to, stop.eta),
+        "correlationId": "",
+        "timeOfEvent": time_of_event.isoformat(),
+    }
