@@ -1,0 +1,323 @@
+"""The dispatcher's routing screens: depots, vehicle groups, gates, and jobs with their
+figures, map, timeline and left-out orders, approved or cancelled from here."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from config.api.errors import WaybillError
+from orders.models import Order
+from routing import selectors, services
+from routing.drawing import route_map_svg, timeline_svg
+from routing.models import Depot, Gate, OptimizationJob, Route, Stop, VehicleGroup
+
+
+@admin.register(Depot)
+class DepotAdmin(admin.ModelAdmin):
+    list_display = ("name", "address", "latitude", "longitude", "time_zone")
+
+
+@admin.register(VehicleGroup)
+class VehicleGroupAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "depot",
+        "vehicle_type",
+        "vehicles",
+        "max_weight_kg",
+        "max_volume_m3",
+        "max_stops",
+        "shift_start",
+        "shift_end",
+        "handled_tags",
+    )
+    list_filter = ("depot", "vehicle_type")
+
+
+@admin.register(Gate)
+class GateAdmin(admin.ModelAdmin):
+    list_display = ("name", "depot", "slots")
+    list_filter = ("depot",)
+
+
+def _progress(job: OptimizationJob) -> str:
+    return format_html(
+        '<progress value="{}" max="1" title="{}%"></progress>',
+        round(job.progress, 3),
+        round(job.progress * 100),
+    )
+
+
+class JobForm(forms.ModelForm):
+    orders = forms.ModelMultipleChoiceField(
+        queryset=Order.objects.none(),
+        required=False,
+        help_text="Leave empty for every routable order delivered on the date.",
+    )
+
+    class Meta:
+        model = OptimizationJob
+        fields = [
+            "name",
+            "date",
+            "owner",
+            "live_mode",
+            "vehicle_groups",
+            "gates",
+            "time_budget_s",
+            "seed",
+            "settings",
+        ]
+
+
+@admin.register(OptimizationJob)
+class OptimizationJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "number",
+        "name",
+        "date",
+        "status",
+        "progress_bar",
+        "routes_count",
+        "left_out",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("status", "date", "live_mode")
+    search_fields = ("name", "=number")
+    actions = ["approve", "cancel", "run_again"]
+    form = JobForm
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [*JobForm.Meta.fields, "orders"]
+        return ["overview", "figures", "map", "timeline", "unscheduled"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["overview", "figures", "map", "timeline", "unscheduled"] if obj else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None and "orders" in form.base_fields:
+            form.base_fields["orders"].queryset = Order.objects.filter(
+                status__in=selectors.ROUTABLE, delivery_latitude__isnull=False
+            )
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        # A job is created, scoped and queued by the service, like the API does it.
+        data = form.cleaned_data
+        job = services.job_create(
+            name=data["name"],
+            day=data["date"],
+            live_mode=data["live_mode"],
+            vehicle_groups=list(data["vehicle_groups"].select_related("depot")),
+            gates=list(data["gates"]),
+            owner=data["owner"],
+            orders=list(data["orders"]) or None,
+            time_budget_s=data["time_budget_s"],
+            seed=data["seed"],
+            job_settings=data["settings"] or {},
+            actor=f"user:{request.user}",
+        )
+        obj.pk = obj.id = job.id
+        obj._state.adding = False
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def has_change_permission(self, request, obj=None):
+        # Read-only once created; it changes through the actions.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, object_id)
+        extra = {**(extra_context or {}), "refresh": job and job.status in services.ACTIVE}
+        return super().change_view(request, object_id, form_url, extra)
+
+    @admin.display(description="Progress")
+    def progress_bar(self, job):
+        return _progress(job)
+
+    @admin.display(description="Routes")
+    def routes_count(self, job):
+        return len((job.solution or {}).get("routes", []))
+
+    @admin.display(description="Left out")
+    def left_out(self, job):
+        return len((job.solution or {}).get("unscheduled", {}))
+
+    @admin.display(description="Job")
+    def overview(self, job):
+        document = selectors.job_document(job)
+        solver = document["solver"]
+        return format_html(
+            "<p><strong>{}</strong> · {} · {} orders · budget {} s · seed {}</p>{}"
+            "<p>{}</p><p>Solver: {} iterations in {} s, stopped by {}.</p>",
+            job.get_status_display(),
+            job.date,
+            document["ordersInScope"],
+            job.time_budget_s,
+            job.seed,
+            _progress(job),
+            job.error,
+            solver["iterations"] or "–",
+            solver["runtimeS"] or "–",
+            solver["stoppedBy"] or "–",
+        )
+
+    @admin.display(description="Figures")
+    def figures(self, job):
+        document = selectors.job_document(job)
+        rows = "".join(
+            format_html(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}–{}</td><td>{}</td><td>{}</td>"
+                "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                index,
+                r["vehicleGroup"]["name"],
+                r["gate"]["name"],
+                r["startTime"][11:16],
+                r["endTime"][11:16],
+                len(r["stops"]),
+                r["distanceKm"],
+                r["drivingDuration"] // 60,
+                r["waitingTime"] // 60,
+                r["taskTime"] // 60,
+                r["breakTime"] // 60,
+                r["weightKg"],
+            )
+            for index, r in enumerate(document["routes"], start=1)
+        )
+        meta = job.meta or {}
+        total = format_html(
+            "<tr><th colspan=5>Total</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
+            "<th>{}</th><th>{}</th><th>{}</th></tr>",
+            meta.get("shipmentsCount", 0),
+            round(meta.get("distance", 0), 3),
+            meta.get("drivingDuration", 0) // 60,
+            meta.get("waitingTime", 0) // 60,
+            meta.get("taskTime", 0) // 60,
+            meta.get("breakTime", 0) // 60,
+            meta.get("weight", 0),
+        )
+        head = (
+            "<tr><th>#</th><th>Vehicle group</th><th>Gate</th><th>Time</th><th>Stops</th>"
+            "<th>km</th><th>Driving min</th><th>Waiting min</th><th>Task min</th>"
+            "<th>Break min</th><th>kg</th></tr>"
+        )
+        return mark_safe(f"<table>{head}{rows}{total}</table>")  # noqa: S308  escaped above
+
+    def _drawing_data(self, job):
+        document = selectors.job_document(job)
+        positions = {
+            str(o.id): (o.delivery_latitude, o.delivery_longitude, o.creator_order_id)
+            for o in job.orders.all()
+        }
+        groups = list(job.vehicle_groups.select_related("depot"))
+        depots = list({(g.depot.latitude, g.depot.longitude) for g in groups})
+        return document, positions, depots
+
+    @admin.display(description="Map")
+    def map(self, job):
+        document, positions, depots = self._drawing_data(job)
+        routes = [
+            {
+                "label": f"Route {i}",
+                "stops": [positions[s["orderId"]] for s in r["stops"]],
+            }
+            for i, r in enumerate(document["routes"], start=1)
+        ]
+        left_out = [positions[u["orderId"]][:2] for u in document["unscheduled"]]
+        return mark_safe(route_map_svg(depots, routes, left_out))  # noqa: S308  escaped inside
+
+    @admin.display(description="Timeline")
+    def timeline(self, job):
+        routes = [
+            {
+                "label": f"Route {i} · {len(r['stops'])} stops",
+                "start_s": r["startS"],
+                "end_s": r["endS"],
+                "stops": [(s["startS"], s["visit"][:8]) for s in r["stops"]],
+            }
+            for i, r in enumerate((job.solution or {}).get("routes", []), start=1)
+        ]
+        return mark_safe(timeline_svg(routes))  # noqa: S308  escaped inside
+
+    @admin.display(description="Left out")
+    def unscheduled(self, job):
+        document = selectors.job_document(job)
+        rows = "".join(
+            format_html("<li>{}: {}</li>", u["creatorOrderId"], ", ".join(u["reasons"]))
+            for u in document["unscheduled"]
+        )
+        return mark_safe(f"<ul>{rows}</ul>" if rows else "None.")  # noqa: S308
+
+    def _each(self, request, queryset, action, done: str):
+        count = 0
+        for job in queryset:
+            try:
+                action(job)
+                count += 1
+            except WaybillError as exc:
+                messages.error(request, f"{job}: {exc.detail}")
+        if count:
+            messages.success(request, f"{done}: {count} job(s).")
+
+    @admin.action(description="Approve the selected jobs", permissions=["approve"])
+    def approve(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda job: services.job_approve(job=job, actor=f"user:{request.user}"),
+            "Approved",
+        )
+
+    @admin.action(description="Cancel the selected jobs", permissions=["change"])
+    def cancel(self, request, queryset):
+        self._each(request, queryset, lambda job: services.job_cancel(job=job), "Cancelled")
+
+    @admin.action(description="Run the selected jobs again", permissions=["change"])
+    def run_again(self, request, queryset):
+        self._each(request, queryset, lambda job: services.job_rerun(job=job), "Queued")
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("routing.approve_optimizationjob")
+
+
+class StopInline(admin.TabularInline):
+    model = Stop
+    extra = 0
+    can_delete = False
+    fields = ("sequence", "order", "kind", "planned_arrival", "eta", "window_from", "window_to")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Route)
+class RouteAdmin(admin.ModelAdmin):
+    list_display = (
+        "slug",
+        "job",
+        "vehicle_group",
+        "gate",
+        "start_time",
+        "stops_count",
+        "distance_km",
+        "duration",
+        "status",
+    )
+    list_filter = ("status", "vehicle_group", "gate")
+    search_fields = ("slug", "reference")
+    readonly_fields = [f.name for f in Route._meta.fields]
+    inlines = [StopInline]
+
+    def has_add_permission(self, request):
+        return False
