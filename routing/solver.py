@@ -74,7 +74,9 @@ def allocate_departures(problem: Problem) -> list[_VehicleSlot]:
 
 
 def _usable(fleet: Fleet, slot: GateSlot) -> bool:
-    return max(slot.start_s, fleet.shift[0]) <= min(slot.end_s, fleet.shift[1])
+    # A vehicle must leave before the break kept free at the shift's end, or it can do nothing.
+    latest = min(slot.end_s, fleet.shift[1] - fleet.reserved_break_s)
+    return max(slot.start_s, fleet.shift[0]) <= latest
 
 
 def _limit(value: int | None) -> int:
@@ -130,7 +132,7 @@ def build(problem: Problem, vehicle_slots: list[_VehicleSlot]) -> pyvrp.ProblemD
                 end_depot=depot,
                 fixed_cost=fleet.cost_per_vehicle,
                 tw_early=max(slot.start_s, fleet.shift[0]),
-                start_late=min(slot.end_s, fleet.shift[1]),
+                start_late=min(slot.end_s, fleet.shift[1] - reserved),
                 tw_late=fleet.shift[1] - reserved,
                 shift_duration=min(fleet.max_duration_s or UNLIMITED, fleet.shift_length)
                 - reserved,

@@ -18,6 +18,7 @@ from carriers.services import orders_plan
 from orders.api.serializers import OrderSerializer
 from orders.models import Collo, Order, PosIntegration
 from orders.services import order_create
+from routing.demo import demo_fleet_load
 
 ORDER_COUNT = 300
 ZONE = ZoneInfo("Europe/Copenhagen")
@@ -264,6 +265,7 @@ class Command(BaseCommand):
                 ),
                 actor="demo",
             )
+        self.stdout.write(demo_fleet_load(timezone.localtime(timezone.now(), ZONE).date()))
         carriers = Carrier.objects.filter(slug__in=[c[0] for c in CARRIERS]).count()
         pos = PosIntegration.objects.filter(shipper__in=demo).count()
         orders = Order.objects.filter(shipper__in=demo).count()
