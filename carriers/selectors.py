@@ -220,7 +220,8 @@ def plan_current(order: Order) -> Plan | None:
 
 
 def plan_shared_with(plan: Plan) -> dict[str, Any]:
-    """Orders collected with this one: same service, pickup day and pickup address.
+    """Orders collected with this one: same service, pickup day and pickup address (once
+    the order is on an approved route, the Plan API shows that route's orders instead).
 
     The shipper's own are named by creatorOrderId; other shippers' are only counted.
     """
@@ -289,7 +290,7 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
 
 def plan_document(order: Order) -> dict[str, Any]:
     """``GET /orders/{id}/plan``: how the order was planned, or that it is not yet."""
-    from routing.selectors import order_route_and_stop
+    from routing.selectors import order_route_and_stop, route_shared_with
 
     plan = plan_current(order)
     document: dict[str, Any] = {"order": order_reference(order)}
@@ -301,7 +302,7 @@ def plan_document(order: Order) -> dict[str, Any]:
             "plan": None,
             "route": route,
             "stop": stop,
-            "sharedWith": {"orders": [], "otherOrders": 0},
+            "sharedWith": route_shared_with(order) or {"orders": [], "otherOrders": 0},
             "optionsConsidered": 0,
             "options": [],
             "rejections": [],
@@ -317,7 +318,7 @@ def plan_document(order: Order) -> dict[str, Any]:
         "plan": plan_summary(plan),
         "route": route,
         "stop": stop,
-        "sharedWith": plan_shared_with(plan),
+        "sharedWith": route_shared_with(order) or plan_shared_with(plan),
         "optionsConsidered": len(plan.options) + len(plan.rejections),
         "options": plan.options,
         "rejections": plan.rejections,

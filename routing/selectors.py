@@ -306,3 +306,16 @@ def order_route_and_stop(order: Order) -> tuple[dict | None, dict | None]:
     if stop is None:
         return None, None
     return route_reference(stop.route), stop_document(stop)
+
+
+def route_shared_with(order: Order) -> dict[str, Any] | None:
+    """Orders on the same route as ``order``: the shipper's by creatorOrderId, others counted."""
+    stop = Stop.objects.filter(order=order).order_by("-route__created_at").first()
+    if stop is None:
+        return None
+    others = Stop.objects.filter(route_id=stop.route_id).exclude(order=order)
+    mine = Q(order__shipper_id=order.shipper_id, order__live_mode=order.live_mode)
+    return {
+        "orders": sorted(others.filter(mine).values_list("order__creator_order_id", flat=True)),
+        "otherOrders": others.exclude(mine).count(),
+    }

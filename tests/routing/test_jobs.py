@@ -163,6 +163,12 @@ def test_shippers_see_their_stops_in_full_and_others_only_counted(
     plan = client_a.get(f"/api/v1/orders/{mine[0]['id']}/plan").json()
     assert plan["route"]["slug"] == route.slug
     assert plan["stop"]["eta"]
+    on_route = route.stops.exclude(order_id=mine[0]["id"])
+    assert (
+        plan["sharedWith"]["otherOrders"]
+        == on_route.exclude(order__shipper=mine_shipper(mine)).count()
+    )
+    assert set(plan["sharedWith"]["orders"]) <= {o["creatorOrderId"] for o in mine}
 
 
 def test_a_route_without_the_shippers_orders_is_not_found(
@@ -215,3 +221,7 @@ def test_an_unknown_vehicle_group_is_named(dispatcher_api, gate):
 
 def test_the_staff_api_is_not_for_api_keys(client_a):
     assert client_a.post("/api/v1/routing/jobs", {}, format="json").status_code in (401, 403)
+
+
+def mine_shipper(orders):
+    return Order.objects.get(id=orders[0]["id"]).shipper
