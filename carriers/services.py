@@ -24,6 +24,7 @@ from carriers.selection import (
 )
 from carriers.selectors import catalogue_load, plan_shared_with, shipment_of
 from config.api.errors import Conflict, InvalidInput
+from orders.events import order_event_target
 from orders.models import Order, OrderHistory, OrderStatus, order_can_move
 from webhooks.services import event_append
 
@@ -43,19 +44,6 @@ PLANNING_KEYS = frozenset(
 )
 # Orders per planning task: one catalogue load serves them all.
 PLANNING_BATCH = 100
-
-
-def _event_kwargs(order: Order) -> dict[str, Any]:
-    return {
-        "live_mode": order.live_mode,
-        "shipper": order.shipper,
-        "entity_type": "ORDER",
-        "entity_id": order.id,
-        "entity_ref": order.creator_order_id,
-        "root_entity_type": "ORDER",
-        "root_entity_id": order.id,
-        "root_entity_ref": order.creator_order_id,
-    }
 
 
 # --- capacity -----------------------------------------------------------------------------
@@ -187,7 +175,7 @@ def _record(order: Order, current: Plan | None, plan: Plan, *, actor: str, note:
             order=order,
             plan=plan,
             shared_with=plan_shared_with(plan),
-            **_event_kwargs(order),
+            **order_event_target(order),
         )
     else:
         event_append(
@@ -195,7 +183,7 @@ def _record(order: Order, current: Plan | None, plan: Plan, *, actor: str, note:
             time_of_event=plan.decided_at,
             order=order,
             reasons=plan.unplanned_reasons,
-            **_event_kwargs(order),
+            **order_event_target(order),
         )
     return plan
 

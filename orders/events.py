@@ -114,6 +114,20 @@ class OrderCancelledV1(PayloadModel):
     timeOfEvent: str  # noqa: N815
 
 
+def order_event_target(order) -> dict[str, Any]:
+    """Whose event about an order it is and what it is about: ``event_build``'s own keys."""
+    return {
+        "live_mode": order.live_mode,
+        "shipper": order.shipper,
+        "entity_type": "ORDER",
+        "entity_id": order.id,
+        "entity_ref": order.creator_order_id,
+        "root_entity_type": "ORDER",
+        "root_entity_id": order.id,
+        "root_entity_ref": order.creator_order_id,
+    }
+
+
 def _details(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k not in _REFERENCE_KEYS}
 

@@ -17,6 +17,7 @@ from orders.documents import (
     order_columns,
     order_document,
 )
+from orders.events import order_event_target
 from orders.models import (
     FIELDS_EDITABLE_AFTER_PICKUP,
     Collo,
@@ -45,17 +46,7 @@ _DERIVED_KEYS = frozenset(
 
 
 def _event_kwargs(order: Order) -> dict[str, Any]:
-    return {
-        "live_mode": order.live_mode,
-        "shipper": order.shipper,
-        "entity_type": "ORDER",
-        "entity_id": order.id,
-        "entity_ref": order.creator_order_id,
-        "root_entity_type": "ORDER",
-        "root_entity_id": order.id,
-        "root_entity_ref": order.creator_order_id,
-        "order": order,
-    }
+    return {**order_event_target(order), "order": order}
 
 
 def _default_pickup_location(shipper: Shipper) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from config.api.errors import Conflict, InvalidInput
 from config.queue import enqueue_on_commit
+from orders.events import order_event_target
 from orders.models import Order, OrderHistory, OrderStatus, order_can_move
 from routing.matrix import MatrixUnavailable
 from routing.models import (
@@ -262,19 +263,6 @@ def solution_meta(solution: Solution) -> dict[str, Any]:
     }
 
 
-def _event_kwargs(order: Order) -> dict[str, Any]:
-    return {
-        "live_mode": order.live_mode,
-        "shipper": order.shipper,
-        "entity_type": "ORDER",
-        "entity_id": order.id,
-        "entity_ref": order.creator_order_id,
-        "root_entity_type": "ORDER",
-        "root_entity_id": order.id,
-        "root_entity_ref": order.creator_order_id,
-    }
-
-
 @transaction.atomic
 def job_approve(*, job: OptimizationJob, actor: str) -> list[Route]:
     """Turn a solved job into routes and stops, put its orders on them, and tell subscribers:
@@ -314,7 +302,7 @@ def job_approve(*, job: OptimizationJob, actor: str) -> list[Route]:
                 time_of_event=now,
                 order=orders[key],
                 reasons=reasons,
-                **_event_kwargs(orders[key]),
+                **order_event_target(orders[key]),
             )
         )
     job.status, job.approved_at, job.approved_by = JobStatus.APPROVED, now, actor
@@ -417,7 +405,7 @@ def _routes_and_stops(job, solution, orders, origin: datetime, actor: str, now: 
                     order=order,
                     route=route,
                     stop=stop,
-                    **_event_kwargs(order),
+                    **order_event_target(order),
                 )
             )
     Route.objects.bulk_create(routes)
