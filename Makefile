@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench-ingest bench-selection setup clean
+.PHONY: run test lint format bench-ingest bench-selection bench-planning setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench-ingest: $(STAMP)
 
 bench-selection: $(STAMP)
 	$(PY) bench/selection.py
+
+bench-planning: $(STAMP)
+	$(PY) bench/planning.py --instances ../shared/bench-data/solomon --time-limit 10
+	$(PY) bench/planning.py --synthetic 1000
 
 clean:
 	rm -rf $(VENV) var
