@@ -62,7 +62,7 @@ class Fleet:
     @property
     def reserved_break_s(self) -> int:
         """Break time kept free in every shift long enough to need one."""
-        longest = min(self.max_duration_s or self.shift_length, self.shift_length)
+        longest = self.longest_route_s
         if self.break_after_s is not None and longest > self.break_after_s:
             return self.break_duration_s
         return 0
@@ -70,6 +70,13 @@ class Fleet:
     @property
     def shift_length(self) -> int:
         return self.shift[1] - self.shift[0]
+
+    @property
+    def longest_route_s(self) -> int:
+        """The longest a route may last: its maximum duration, within the shift."""
+        if self.max_duration_s is None:
+            return self.shift_length
+        return min(self.max_duration_s, self.shift_length)
 
 
 @dataclass(frozen=True)

@@ -134,8 +134,7 @@ def build(problem: Problem, vehicle_slots: list[_VehicleSlot]) -> pyvrp.ProblemD
                 tw_early=max(slot.start_s, fleet.shift[0]),
                 start_late=min(slot.end_s, fleet.shift[1] - reserved),
                 tw_late=fleet.shift[1] - reserved,
-                shift_duration=min(fleet.max_duration_s or UNLIMITED, fleet.shift_length)
-                - reserved,
+                shift_duration=fleet.longest_route_s - reserved,
                 max_distance=_limit(fleet.max_distance_m),
                 unit_distance_cost=fleet.cost_per_m,
                 unit_duration_cost=fleet.cost_per_s,
@@ -420,7 +419,7 @@ def _reachable(problem: Problem, index: int, visit: Visit, vehicle: _VehicleSlot
     start = max(leave + out, early)
     end = start + visit.service_s + back
     reserved = fleet.reserved_break_s
-    longest = min(fleet.max_duration_s or UNLIMITED, fleet.shift_length) - reserved
+    longest = fleet.longest_route_s - reserved
     return (
         end <= fleet.shift[1] - reserved
         and end - leave <= longest
