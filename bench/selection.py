@@ -545,7 +545,7 @@ def market_create(rng: random.Random) -> dict[str, int]:
 
 
 def _town_place(rng: random.Random) -> Any:
-    from carriers.selection import Place
+    from carriers.market import Place
 
     low, high, lat, lon, _ = rng.choices(_TOWNS, weights=_TOWN_WEIGHTS)[0]
     postcode = low + 10 * rng.randint(0, (high - low) // 10)
@@ -559,7 +559,7 @@ def _town_place(rng: random.Random) -> Any:
 
 
 def _parcels(rng: random.Random, kind: str) -> tuple:
-    from carriers.selection import Parcel
+    from carriers.market import Parcel
 
     parcels = []
     count = {"parcel": (1, 4), "bulky": (1, 3), "pallet": (1, 2)}[kind]
@@ -621,7 +621,7 @@ def _frames(rng: random.Random, now: datetime, kind: str) -> dict[str, datetime]
 
 def orders_make(rng: random.Random, count: int) -> list[tuple[Any, datetime, str]]:
     """``count`` (shipment, planning moment, shipper policy) triples."""
-    from carriers.selection import Place, Shipment
+    from carriers.market import Place, Shipment
 
     policies, policy_weights = zip(*POLICY_MIX, strict=True)
     orders = []

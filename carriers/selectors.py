@@ -11,16 +11,18 @@ from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from carriers.models import CapacityLoad, Plan, PlanStatus, Service
-from carriers.selection import (
+from carriers.market import (
     Area,
     Catalogue,
     Offer,
     Parcel,
     Place,
     Rate,
-    Selection,
     Shipment,
+)
+from carriers.models import CapacityLoad, Plan, PlanStatus, Service
+from carriers.selection import (
+    Selection,
     select,
 )
 from orders.documents import order_reference

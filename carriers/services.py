@@ -12,10 +12,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from carriers.market import (
+    Catalogue,
+)
 from carriers.models import CapacityLoad, Plan, PlanStatus, Service
 from carriers.selection import (
     CAPACITY_FULL,
-    Catalogue,
     Option,
     Rejection,
     Selection,

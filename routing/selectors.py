@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
-from carriers.selection import requirement_tags
+from carriers.market import requirement_tags
 from config.api.errors import first_or_404
 from orders.documents import order_reference
 from orders.models import Order, OrderStatus

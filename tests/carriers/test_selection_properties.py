@@ -15,19 +15,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from carriers.selection import (
-    CAPACITY_FULL,
+from carriers.market import (
     MAX_DAYS_AHEAD,
-    NO_RATE_CARD,
-    NO_SERVICES,
     ON_TIME_PRIOR_RATE,
-    OUTSIDE_AREA,
-    OVER_SIZE,
-    OVER_WEIGHT,
-    PAST_CUT_OFF,
-    TAG_NOT_HANDLED,
-    TOO_MANY_COLLIS,
-    TOO_SLOW,
     Area,
     Catalogue,
     Offer,
@@ -35,6 +25,18 @@ from carriers.selection import (
     Place,
     Rate,
     Shipment,
+)
+from carriers.selection import (
+    CAPACITY_FULL,
+    NO_RATE_CARD,
+    NO_SERVICES,
+    OUTSIDE_AREA,
+    OVER_SIZE,
+    OVER_WEIGHT,
+    PAST_CUT_OFF,
+    TAG_NOT_HANDLED,
+    TOO_MANY_COLLIS,
+    TOO_SLOW,
     select,
 )
 
