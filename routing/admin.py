@@ -43,6 +43,13 @@ class GateAdmin(admin.ModelAdmin):
     list_filter = ("depot",)
 
 
+def _document(job: OptimizationJob) -> dict:
+    # The change page shows five views of one document; build it once per request.
+    if not hasattr(job, "_document"):
+        job._document = selectors.job_document(job)
+    return job._document
+
+
 def _progress(job: OptimizationJob) -> str:
     return format_html(
         '<progress value="{}" max="1" title="{}%"></progress>',
@@ -155,7 +162,7 @@ class OptimizationJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Job")
     def overview(self, job):
-        document = selectors.job_document(job)
+        document = _document(job)
         solver = document["solver"]
         return format_html(
             "<p><strong>{}</strong> · {} · {} orders · budget {} s · seed {}</p>{}"
@@ -174,7 +181,7 @@ class OptimizationJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Figures")
     def figures(self, job):
-        document = selectors.job_document(job)
+        document = _document(job)
         rows = "".join(
             format_html(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}–{}</td><td>{}</td><td>{}</td>"
@@ -214,7 +221,7 @@ class OptimizationJobAdmin(admin.ModelAdmin):
         return mark_safe(f"<table>{head}{rows}{total}</table>")  # noqa: S308  escaped above
 
     def _drawing_data(self, job):
-        document = selectors.job_document(job)
+        document = _document(job)
         positions = {
             str(o.id): (o.delivery_latitude, o.delivery_longitude, o.creator_order_id)
             for o in job.orders.all()
@@ -251,7 +258,7 @@ class OptimizationJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="Left out")
     def unscheduled(self, job):
-        document = selectors.job_document(job)
+        document = _document(job)
         rows = "".join(
             format_html("<li>{}: {}</li>", u["creatorOrderId"], ", ".join(u["reasons"]))
             for u in document["unscheduled"]
