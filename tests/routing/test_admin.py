@@ -54,8 +54,12 @@ def test_the_dispatcher_approves_from_the_list(dispatcher, solved_job):
 
     assert OptimizationJob.objects.get(id=solved_job.id).status == JobStatus.APPROVED
     assert Route.objects.filter(job=solved_job).exists()
-    page = dispatcher.get(f"/admin/routing/route/{Route.objects.first().id}/change/")
+    route = Route.objects.first()
+    page = dispatcher.get(f"/admin/routing/route/{route.id}/change/")
     assert page.status_code == 200
+    order = route.stops.first().order
+    order_page = dispatcher.get(f"/admin/orders/order/{order.id}/change/").content.decode()
+    assert f"On route <strong>{route.slug}</strong>" in order_page
 
 
 def test_the_dispatcher_creates_a_job_in_the_admin(dispatcher, client_a, vans, gate):
