@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -275,8 +276,6 @@ class OverrideForm(forms.Form):
 
 def plan_explanation(order: Order) -> str:
     """The order's current plan as HTML: the decision, every option and every rejection."""
-    from django.template.loader import render_to_string
-
     document = selectors.plan_document(order)
     return render_to_string(
         "admin/carriers/plan_explanation.html",

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from carriers.market import requirement_tags
 from config.api.errors import first_or_404
@@ -246,7 +246,6 @@ def routes_for_shipper(*, shipper, live_mode: bool) -> QuerySet[Route]:
         Route.objects.filter(stops__order__shipper=shipper, stops__order__live_mode=live_mode)
         .distinct()
         .select_related("vehicle_group", "gate")
-        .annotate(all_stops=Count("stops", distinct=True))
     )
 
 

@@ -274,17 +274,16 @@ def job_approve(*, job: OptimizationJob, actor: str) -> list[Route]:
     if job.status != JobStatus.SOLVED:
         raise Conflict(f"Only a solved job can be approved; this one is {job.status}.")
     solution = job.solution
-    ids = [s["visit"] for r in solution["routes"] for s in r["stops"]]
-    ids += list(solution["unscheduled"])
+    routed = [s["visit"] for r in solution["routes"] for s in r["stops"]]
     orders = {
         str(o.id): o
         for o in Order.objects.select_for_update(of=("self",))
         .select_related("shipper")
-        .filter(id__in=ids)
+        .filter(id__in=[*routed, *solution["unscheduled"]])
     }
     moved = [
         orders[i].creator_order_id
-        for i in ids[: len(ids) - len(solution["unscheduled"])]
+        for i in routed
         if not order_can_move(orders[i].status, OrderStatus.ON_ROUTE)
     ]
     if moved:
@@ -347,7 +346,7 @@ def job_approve(*, job: OptimizationJob, actor: str) -> list[Route]:
 def _routes_and_stops(job, solution, orders, origin: datetime, actor: str, now: datetime):
     groups = {str(g.id): g for g in job.vehicle_groups.all()}
     gates = {str(g.id): g for g in job.gates.all()}
-    routes, stops, events, history = [], [], [], []
+    routes, stops, events, history, routed = [], [], [], [], []
     for number, planned in enumerate(solution["routes"], start=1):
         start = origin + timedelta(seconds=planned["startS"])
         first = planned["stops"][0]["startS"] - planned["startS"] if planned["stops"] else 0
@@ -398,6 +397,8 @@ def _routes_and_stops(job, solution, orders, origin: datetime, actor: str, now: 
                 )
             )
             order.status = OrderStatus.ON_ROUTE
+            order.updated_at = now
+            routed.append(order)
             events.append(
                 event_build(
                     type="OrderAddedToRoute",
@@ -411,8 +412,5 @@ def _routes_and_stops(job, solution, orders, origin: datetime, actor: str, now: 
     Route.objects.bulk_create(routes)
     Stop.objects.bulk_create(stops)
     OrderHistory.objects.bulk_create(history)
-    routed = [orders[s["visit"]] for r in solution["routes"] for s in r["stops"]]
-    for order in routed:
-        order.updated_at = now
     Order.objects.bulk_update(routed, ["status", "updated_at"])
     return routes, events

@@ -94,6 +94,14 @@ def test_it_refuses_a_json_document_that_is_not_an_object(client_a):
             },
             "pickupLocation.position.latitude",
         ),
+        (
+            {"deliveryLocation": {"address": {"primary": "V 1", "countryCode": "XX"}}},
+            "deliveryLocation.address.countryCode",
+        ),
+        (
+            {"deliveryLocation": {"address": {"primary": "V 1", "postalCode": 2300}}},
+            "deliveryLocation.address.postalCode",
+        ),
         ({"tags": "Express"}, "tags"),
         ({"tags": [1]}, "tags[0]"),
         ({"lines": [{"quantity": 1, "price": "-1"}]}, "lines[0].price"),
