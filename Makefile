@@ -12,29 +12,33 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# A SECRET_KEY of this checkout's own, made once; settings refuse to start without one.
+.env:
+	$(PYTHON) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50))" > .env
 
-run: $(STAMP)
+setup: $(STAMP) .env
+
+run: setup
 	WEBHOOK_ALLOW_PRIVATE_TARGETS=true $(PY) manage.py run_portal
 
-test: $(STAMP)
+test: setup
 	WEBHOOK_ALLOW_PRIVATE_TARGETS=true $(PY) -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: $(STAMP)
+format: setup
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench-ingest: $(STAMP)
+bench-ingest: setup
 	$(PY) bench/ingest.py
 
-bench-selection: $(STAMP)
+bench-selection: setup
 	$(PY) bench/selection.py
 
-bench-planning: $(STAMP)
+bench-planning: setup
 	$(PY) bench/planning.py --instances ../shared/bench-data/solomon --time-limit 10
 	$(PY) bench/planning.py --synthetic 1000
 
