@@ -16,7 +16,7 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from config.outbound import UnsafeTarget, check_public_url
+from config.outbound import UnsafeTarget, check_public_url, outbound_session
 
 EARTH_RADIUS_M = 6_371_008.8  # the IUGG mean radius
 # Large enough that no solver takes an unreachable leg to save time, small enough that a route
@@ -165,7 +165,7 @@ class OsrmMatrix:
         self.profiles = dict(DEFAULT_OSRM_PROFILES if profiles is None else profiles)
         self.timeout_s = timeout_s
         self.max_table_size = max_table_size
-        self._session = requests.Session()
+        self._session = outbound_session()
         self._session.headers["Accept"] = "application/json"
 
     def profile(self, vehicle_type: str) -> str:
@@ -237,6 +237,9 @@ class OsrmMatrix:
             raise MatrixUnavailable(
                 f"OSRM table request failed: {type(exc).__name__}: {exc}"
             ) from exc
+        except UnsafeTarget as exc:
+            # The host now resolves elsewhere than when the matrix was checked.
+            raise MatrixUnavailable(f"Refusing to call the OSRM service: {exc}") from exc
         try:
             body = response.json()
         except ValueError:
