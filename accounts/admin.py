@@ -1,8 +1,11 @@
+import json
+from typing import Any
+
 from django.contrib import admin, messages
+from django.utils.html import format_html
 
 from accounts.models import ApiKey, ApiKeyMode, IdempotencyRecord, Shipper
 from accounts.services import api_key_create, api_key_revoke
-from orders.admin import URL_FORM_FIELD
 from orders.models import PosIntegration
 
 
@@ -19,10 +22,19 @@ class ApiKeyInline(admin.TabularInline):
         return False
 
 
-class PosIntegrationInline(admin.StackedInline):
+class PosIntegrationInline(admin.TabularInline):
+    """Shown, not edited, here: integrations are saved on their own page, through the service
+    that checks the URL and keeps the auth value write-only."""
+
     model = PosIntegration
-    formfield_overrides = URL_FORM_FIELD
+    fields = ("live_mode", "base_url", "auth_header_name", "active")
+    readonly_fields = fields
     extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Shipper)
@@ -42,13 +54,17 @@ class ShipperAdmin(admin.ModelAdmin):
                 f"New {mode} key for {shipper}: {issued.raw_key} (copy it now: shown only once)",
             )
 
-    @admin.action(description="Issue a test API key (shown once)")
+    @admin.action(description="Issue a test API key (shown once)", permissions=["issue_key"])
     def issue_test_key(self, request, queryset):
         self._issue(request, queryset, ApiKeyMode.TEST)
 
-    @admin.action(description="Issue a live API key (shown once)")
+    @admin.action(description="Issue a live API key (shown once)", permissions=["issue_key"])
     def issue_live_key(self, request, queryset):
         self._issue(request, queryset, ApiKeyMode.LIVE)
+
+    def has_issue_key_permission(self, request) -> bool:
+        # Keys cannot be added on their own page, so "add API key" means "may issue one" here.
+        return request.user.has_perm("accounts.add_apikey")
 
 
 @admin.register(ApiKey)
@@ -72,7 +88,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         # Keys are issued from the shipper's page so the raw key can be shown once.
         return False
 
-    @admin.action(description="Revoke the selected keys")
+    @admin.action(description="Revoke the selected keys", permissions=["change"])
     def revoke(self, request, queryset):
         for api_key in queryset:
             api_key_revoke(api_key=api_key)
@@ -88,9 +104,28 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
         "key",
         "request_fingerprint",
         "status_code",
-        "response_body",
+        "answer",
         "created_at",
     )
+    fields = readonly_fields
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="Stored answer")
+    def answer(self, record: IdempotencyRecord) -> str:
+        # The first answer to a subscription create or rotation carries its signing secret.
+        body = json.dumps(_redacted(record.response_body), indent=2, ensure_ascii=False)
+        return format_html("<pre>{}</pre>", body)
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            # Any "…secret" key, at any depth: the admin never shows a signing secret again.
+            k: "(hidden)" if str(k).lower().endswith("secret") and v else _redacted(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value

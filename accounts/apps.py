@@ -1,12 +1,16 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
-# What each staff group may do in the admin; permissions by app label and codename.
+# What each staff group may do in the admin; permissions by app label and codename. Every
+# admin action and admin page that changes something checks one of these (see README):
+# a dispatcher never approves money, finance never changes plans, orders or keys, and
+# issuing or revoking API keys belongs to neither group.
 STAFF_GROUPS = {
     "dispatcher": {
         "orders": [
             "view_order",
             "change_order",
+            "cancel_order",
             "view_orderline",
             "view_collo",
             "view_orderhistory",
@@ -44,7 +48,7 @@ STAFF_GROUPS = {
             "view_subscription",
             "change_subscription",
             "view_delivery",
-            "change_delivery",
+            "replay_delivery",
             "view_deliveryattempt",
         ],
     },

@@ -21,6 +21,8 @@ from config.api.errors import InvalidInput, Unprocessable
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+# Set when the answer is rendered, the same way for the replay: not stored.
+_RENDERED_HEADERS = frozenset({"content-type", "content-length"})
 
 
 def _fingerprint(request) -> str:
@@ -75,14 +77,23 @@ def idempotent(view_method: Callable) -> Callable:
                         ],
                     )
                 response = Response(record.response_body, status=record.status_code)
+                for name, value in record.response_headers.items():
+                    response[name] = value
                 response["Idempotent-Replayed"] = "true"
                 return response
             response = view_method(self, request, *args, **kwargs)
             record.status_code = response.status_code
             record.response_body = response.data
-            record.save(update_fields=["status_code", "response_body"])
+            record.response_headers = {
+                name: value
+                for name, value in response.items()
+                if name.lower() not in _RENDERED_HEADERS
+            }
+            record.save(update_fields=["status_code", "response_body", "response_headers"])
             return response
 
+    # Read by the OpenAPI schema, which documents the header on every such operation.
+    wrapper.accepts_idempotency_key = True
     return wrapper
 
 

@@ -8,6 +8,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -22,13 +23,14 @@ from carriers.models import (
     CapacityLoad,
     Carrier,
     Plan,
+    PlanningFailure,
     RateCard,
     Service,
     ServiceArea,
     UnplannedOrder,
 )
 from carriers.selection import select
-from carriers.services import orders_plan, plan_override
+from carriers.services import PLANNABLE, orders_plan, plan_override
 from config.api.errors import WaybillError, flatten_errors
 from orders.api.serializers import order_spec_from
 from orders.models import Order
@@ -260,7 +262,7 @@ class PlanAdmin(admin.ModelAdmin):
             "title": f"Override the carrier of {order}",
             "order": order,
             "form": form,
-            "explanation": plan_explanation(order),
+            "explanation": plan_explanation(order),  # this page is the override already
         }
         return TemplateResponse(request, "admin/carriers/override.html", context)
 
@@ -274,14 +276,17 @@ class OverrideForm(forms.Form):
     )
 
 
-def plan_explanation(order: Order) -> str:
-    """The order's current plan as HTML: the decision, every option and every rejection."""
+def plan_explanation(order: Order, *, may_override: bool = False) -> str:
+    """The order's current plan as HTML: the decision, every option and every rejection, and
+    the way to override it for a user who may."""
     document = selectors.plan_document(order)
+    override_url = reverse("admin:carriers_plan_override", args=[order.id])
     return render_to_string(
         "admin/carriers/plan_explanation.html",
         {
             "doc": document,
-            "override_url": reverse("admin:carriers_plan_override", args=[order.id]),
+            "override_url": override_url if may_override else "",
+            "failure": PlanningFailure.objects.filter(order=order).first(),
         },
     )
 
@@ -320,7 +325,9 @@ class UnplannedOrderAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .filter(status="unplanned")
+            # Orders whose planning raised wait here too, with the error, for a dispatcher.
+            .filter(Q(status="unplanned") | Q(planning_failure__isnull=False, status__in=PLANNABLE))
+            .select_related("planning_failure")
             .prefetch_related("plans")
             .order_by("created_at")
         )
@@ -334,8 +341,17 @@ class UnplannedOrderAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_list_display(self, request):
+        # The override page refuses users without the permission; do not offer it to them.
+        if request.user.has_perm("carriers.override_plan"):
+            return self.list_display
+        return tuple(name for name in self.list_display if name != "override")
+
     @admin.display(description="Why")
     def reasons(self, order):
+        failure = getattr(order, "planning_failure", None)
+        if failure is not None:
+            return f"planning failed: {failure.error[:300]}"
         current = next((p for p in order.plans.all() if p.is_current), None)
         return ", ".join(current.unplanned_reasons) if current else "—"
 

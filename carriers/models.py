@@ -337,6 +337,35 @@ class Plan(models.Model):
         return f"{self.order} → {self.service or 'unplanned'}"
 
 
+class PlanningFailure(models.Model):
+    """Planning an order raised: what went wrong, how often, and when the sweeper tries again.
+
+    One row per order while its planning keeps failing; planning it removes the row. The
+    order keeps ``needs_planning``, so a change to it or a dispatcher's re-plan tries at once.
+    """
+
+    order = models.OneToOneField(
+        "orders.Order",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="planning_failure",
+    )
+    attempts = models.PositiveSmallIntegerField(
+        default=1, help_text="Failures in a row since the order last changed."
+    )
+    error = models.TextField()
+    failed_at = models.DateTimeField()
+    retry_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the sweeper plans the order again; empty: it has given up until the "
+        "order changes or a dispatcher plans it again.",
+    )
+
+    def __str__(self) -> str:
+        return f"{self.order}: planning failed {self.attempts}×"
+
+
 class UnplannedOrder(Order):
     """Orders no service can take: the dispatcher's queue in the admin."""
 

@@ -3,19 +3,20 @@ releasing it, and the sweeper that makes sure no order waits unplanned for a los
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from carriers.market import (
     Catalogue,
 )
-from carriers.models import CapacityLoad, Plan, PlanStatus, Service
+from carriers.models import CapacityLoad, Plan, PlanningFailure, PlanStatus, Service
 from carriers.selection import (
     CAPACITY_FULL,
     Option,
@@ -29,6 +30,8 @@ from config.api.errors import Conflict, InvalidInput
 from orders.events import order_event_target
 from orders.models import Order, OrderHistory, OrderStatus, order_can_move
 from webhooks.services import event_append
+
+logger = logging.getLogger(__name__)
 
 PLANNER = "waybill:planner"
 # Orders in these statuses are (re)planned when they change; later ones keep their carrier.
@@ -46,6 +49,16 @@ PLANNING_KEYS = frozenset(
 )
 # Orders per planning task: one catalogue load serves them all.
 PLANNING_BATCH = 100
+# The sweeper's waits before planning a failing order again, after failure 1, 2, …; after the
+# last one it stops, and the order waits for a change or a dispatcher. Whatever made planning
+# raise is most often in the order's own data, which no number of retries mends.
+PLANNING_RETRY_SCHEDULE = (
+    timedelta(minutes=1),
+    timedelta(minutes=10),
+    timedelta(hours=1),
+    timedelta(hours=6),
+)
+PLANNING_ERROR_KEEP_CHARS = 2000
 
 
 # --- capacity -----------------------------------------------------------------------------
@@ -269,13 +282,58 @@ def order_plan(
 
 
 def orders_plan(*, order_ids: list, actor: str = PLANNER) -> int:
-    """Plan a batch of orders on one catalogue load; each order in its own transaction."""
+    """Plan a batch of orders on one catalogue load; each order in its own transaction.
+
+    An order whose planning raises is recorded as failed (``PlanningFailure``) and the batch
+    goes on: one bad row must never hold up, or be retried with, everyone else's orders.
+    """
     catalogue = catalogue_load()
     planned = 0
+    done = []
     for order_id in order_ids:
-        if order_plan(order_id=order_id, catalogue=catalogue, actor=actor) is not None:
+        try:
+            plan = order_plan(order_id=order_id, catalogue=catalogue, actor=actor)
+        except Exception as exc:  # whatever one order's data makes raise stays with it
+            logger.exception("Planning order %s failed; the rest of the batch goes on.", order_id)
+            planning_failure_record(order_id=order_id, error=exc)
+            continue
+        done.append(order_id)
+        if plan is not None:
             planned += 1
+    PlanningFailure.objects.filter(order_id__in=done).delete()
     return planned
+
+
+def planning_failure_record(
+    *, order_id, error: BaseException | str, now: datetime | None = None
+) -> PlanningFailure | None:
+    """Note that planning the order raised, and when the sweeper may try it again.
+
+    Failures count from the order's last change: a changed order earns a fresh set of tries.
+    """
+    now = now or timezone.now()
+    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    with transaction.atomic():
+        changed_at = Order.objects.filter(id=order_id).values_list("updated_at", flat=True).first()
+        if changed_at is None:
+            return None
+        earlier = PlanningFailure.objects.select_for_update().filter(order_id=order_id).first()
+        attempts = 1
+        if earlier is not None and changed_at <= earlier.failed_at:
+            attempts = earlier.attempts + 1
+        retry_at = None
+        if attempts <= len(PLANNING_RETRY_SCHEDULE):
+            retry_at = now + PLANNING_RETRY_SCHEDULE[attempts - 1]
+        failure, _ = PlanningFailure.objects.update_or_create(
+            order_id=order_id,
+            defaults={
+                "attempts": attempts,
+                "error": text[:PLANNING_ERROR_KEEP_CHARS],
+                "failed_at": now,
+                "retry_at": retry_at,
+            },
+        )
+    return failure
 
 
 @transaction.atomic
@@ -325,6 +383,7 @@ def plan_override(*, order: Order, service: Service, reason: str, actor: str) ->
     plan = _new_plan(
         order, selection, result, shipment.weight_kg, actor=actor, reason=note, overridden=True
     )
+    PlanningFailure.objects.filter(order=order).delete()
     return _record(order, current, plan, actor=actor, note=note)
 
 
@@ -349,16 +408,27 @@ def planning_request(*, order_ids: list) -> None:
 
 
 def planning_sweep(*, now: datetime | None = None, limit: int = 1000) -> int:
-    """Queue planning for orders that asked for it and were not planned within the grace."""
+    """Queue planning for orders that asked for it and were not planned within the grace.
+
+    Orders whose planning failed come back only when their retry is due or they changed.
+    """
     from carriers.tasks import orders_plan as orders_plan_task
     from config.queue import enqueue
 
     now = now or timezone.now()
+    # A failing order waits for its retry time, and after its last try for a change.
+    held = PlanningFailure.objects.filter(
+        Q(retry_at__isnull=True) | Q(retry_at__gt=now),
+        order=OuterRef("pk"),
+        failed_at__gte=OuterRef("updated_at"),
+    )
     ids = [
         str(i)
         for i in Order.objects.filter(
             needs_planning=True, updated_at__lt=now - timedelta(seconds=settings.PLANNING_GRACE_S)
-        ).values_list("id", flat=True)[:limit]
+        )
+        .exclude(Exists(held))
+        .values_list("id", flat=True)[:limit]
     ]
     for start in range(0, len(ids), PLANNING_BATCH):
         enqueue(orders_plan_task, ids[start : start + PLANNING_BATCH])

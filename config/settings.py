@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.api.middleware.ApiEdgeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -145,9 +146,10 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["config.api.filtering.OneValueFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.WaybillAutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
+    "DEFAULT_METADATA_CLASS": "config.api.metadata.WaybillMetadata",
     "UNAUTHENTICATED_USER": None,
     "COERCE_DECIMAL_TO_STRING": True,
 }
@@ -172,10 +174,15 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "webhooks.schema.add_event_schemas",
+        "config.api.schema.nullable_as_type_lists",
     ],
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.OrderStatus",
         "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+        "PlanStatusEnum": "carriers.models.PlanStatus",
+        "PlanOutcomeEnum": "carriers.api.serializers.PLAN_OUTCOMES",
+        "JobStatusEnum": "routing.models.JobStatus",
+        "RouteStatusEnum": "routing.models.RouteStatus",
     },
 }
 

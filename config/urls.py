@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/v1/", include("webhooks.api.urls")),
     path("api/v1/", include("carriers.api.urls")),
     path("api/v1/", include("routing.api.urls")),
-    path("api/v1/<path:rest>", json_not_found),
+    # Last: whatever else is under /api/ answers the API's JSON 404, never Django's HTML page.
+    re_path(r"^api/", json_not_found),
 ]

@@ -27,9 +27,11 @@ def _money(value: Decimal) -> str:
 
 
 def _local(value: datetime | None, time_zone: str) -> str | None:
+    """``value`` in the place's zone; in UTC when the zone is unknown or the time would
+    leave the representable range there (stored data must never make a read fail)."""
     if value is None:
         return None
-    with contextlib.suppress(KeyError, ValueError):
+    with contextlib.suppress(KeyError, ValueError, OverflowError):
         value = value.astimezone(ZoneInfo(time_zone))
     return value.isoformat()
 

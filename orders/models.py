@@ -90,6 +90,8 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Cancelling is its own grant: the order's fields are read-only in the admin anyway.
+        permissions = [("cancel_order", "Can cancel an order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["shipper", "live_mode", "creator_order_id"],

@@ -6,20 +6,23 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError, ValidationError
 
 from accounts.models import Shipper
 from config.api.errors import Conflict, InvalidInput, validation_body
-from config.outbound import UnsafeTarget, check_public_url
+from config.api.parsers import json_document
+from config.outbound import UnsafeTarget, check_public_url, outbound_session
 from config.queue import enqueue, enqueue_on_commit
 from orders.models import OrderStatus, PosFetch, PosFetchStatus, PosIntegration
 
@@ -36,6 +39,9 @@ POS_RETRY_SCHEDULE = [
 ]
 # A running fetch whose worker died is taken up again after this long.
 POS_FETCH_LEASE = timedelta(minutes=5)
+# Attempts in all, retries included; a fetch whose worker keeps dying stops there too.
+POS_MAX_ATTEMPTS = len(POS_RETRY_SCHEDULE) + 1
+POS_ERROR_KEEP_CHARS = 2000
 # Rows the sweeper queues per run; each is one small task message.
 POS_SWEEP_BATCH = 500
 
@@ -56,10 +62,11 @@ def _apply_order(fetch: PosFetch, response: requests.Response) -> str:
     from orders.services import order_upsert
 
     try:
-        body = response.json()
-    except ValueError as exc:
+        # Read as every endpoint reads a body: exact decimals, a repeated key is refused.
+        body = json_document(response.content)
+    except ParseError as exc:
         raise PosFetchRetryable(
-            f"The POS answered 200 with a body that is not JSON: {exc}"
+            f"The POS answered 200 with a body that is not JSON: {exc.detail}"
         ) from exc
     if isinstance(body, dict):
         body.setdefault("creatorOrderId", fetch.entity_id)
@@ -107,6 +114,19 @@ POS_EVENT_TYPES: dict[str, PosEventType] = {
 }
 
 
+def _check_entity_id(entity_id: str) -> None:
+    if entity_id in (".", ".."):
+        # Even quoted, a dot segment would move the fetch to another path on the POS.
+        raise InvalidInput.for_field("entityId", "'.' and '..' are not entity ids.", code="invalid")
+
+
+def pos_entity_url(*, integration: PosIntegration, event_type: PosEventType, entity_id: str) -> str:
+    """The POS URL of one entity; the id is always one path segment, whatever it holds."""
+    _check_entity_id(entity_id)
+    path = event_type.path.format(entity_id=quote(entity_id, safe=""))
+    return integration.base_url.rstrip("/") + "/" + path
+
+
 def pos_integration_for(*, shipper: Shipper, live_mode: bool) -> PosIntegration | None:
     return PosIntegration.objects.filter(shipper=shipper, live_mode=live_mode, active=True).first()
 
@@ -127,6 +147,7 @@ def pos_event_accept(
         )
     if not entity_id.strip():
         raise InvalidInput.for_field("entityId", "This field may not be blank.", code="blank")
+    _check_entity_id(entity_id)
     if pos_integration_for(shipper=shipper, live_mode=live_mode) is None:
         raise Conflict(
             "No POS integration is configured for this shipper in this mode; "
@@ -160,7 +181,11 @@ def pos_event_accept(
 def _claim(fetch_id: str) -> PosFetch | None:
     now = timezone.now()
     due = Q(status__in=[PosFetchStatus.PENDING, PosFetchStatus.RETRYING], next_attempt_at__lte=now)
-    abandoned = Q(status=PosFetchStatus.RUNNING, updated_at__lt=now - POS_FETCH_LEASE)
+    abandoned = Q(
+        status=PosFetchStatus.RUNNING,
+        updated_at__lt=now - POS_FETCH_LEASE,
+        attempts__lt=POS_MAX_ATTEMPTS,
+    )
     claimed = PosFetch.objects.filter(due | abandoned, id=fetch_id).update(
         status=PosFetchStatus.RUNNING, attempts=F("attempts") + 1, updated_at=now
     )
@@ -177,10 +202,42 @@ def _finish(fetch: PosFetch, status: str, **fields) -> None:
 
 
 def pos_fetch_run(*, fetch_id: str) -> PosFetch | None:
-    """Fetch the entity of one POS event and apply it. Safe to run twice: the row is claimed."""
+    """Fetch the entity of one POS event and apply it. Safe to run twice: the row is claimed.
+
+    Whatever goes wrong stays with this fetch: it ends failed with its error (retried only
+    when the database stumbled), never running for the sweeper to start again and again.
+    """
     fetch = _claim(fetch_id)
     if fetch is None:
         return None
+    try:
+        return _fetch_and_apply(fetch)
+    except Exception as exc:
+        return _fail_unexpectedly(fetch, exc)
+
+
+def _fail_unexpectedly(fetch: PosFetch, exc: Exception) -> PosFetch:
+    logger.exception("POS fetch %s failed unexpectedly.", fetch.id)
+    fields = {
+        "status": PosFetchStatus.FAILED,
+        "outcome": "failed: unexpected error, not retried",
+        "last_error": f"{type(exc).__name__}: {exc}"[:POS_ERROR_KEEP_CHARS],
+        "last_status_code": fetch.last_status_code,
+        "updated_at": timezone.now(),
+    }
+    if isinstance(exc, OperationalError) and fetch.attempts < POS_MAX_ATTEMPTS:
+        # A locked or lost database heals; the sweeper takes the fetch up when it is due.
+        wait = POS_RETRY_SCHEDULE[fetch.attempts - 1]
+        fields.update(
+            status=PosFetchStatus.RETRYING, outcome="", next_attempt_at=timezone.now() + wait
+        )
+    # Written by id: what the failed apply left on ``fetch`` (an order rolled back) is void.
+    PosFetch.objects.filter(id=fetch.id).update(**fields)
+    fetch.refresh_from_db()
+    return fetch
+
+
+def _fetch_and_apply(fetch: PosFetch) -> PosFetch:
     from orders.tasks import pos_fetch_run as task
 
     event_type = POS_EVENT_TYPES[fetch.event_type]
@@ -188,19 +245,21 @@ def pos_fetch_run(*, fetch_id: str) -> PosFetch | None:
     try:
         if integration is None:
             raise PosFetchRetryable("No active POS integration for this shipper and mode.")
-        url = (
-            integration.base_url.rstrip("/")
-            + "/"
-            + event_type.path.format(entity_id=fetch.entity_id)
+        url = pos_entity_url(
+            integration=integration, event_type=event_type, entity_id=fetch.entity_id
         )
         check_public_url(url)
         headers = {"Accept": "application/json"}
         if integration.auth_header_value:
             headers[integration.auth_header_name] = integration.auth_header_value
         try:
-            response = requests.get(
-                url, headers=headers, timeout=settings.POS_FETCH_TIMEOUT_S, allow_redirects=False
-            )
+            with outbound_session() as session:
+                response = session.get(
+                    url,
+                    headers=headers,
+                    timeout=settings.POS_FETCH_TIMEOUT_S,
+                    allow_redirects=False,
+                )
         except requests.RequestException as exc:
             raise PosFetchRetryable(f"{type(exc).__name__}: {exc}") from exc
         fetch.last_status_code = response.status_code
@@ -251,11 +310,104 @@ def pos_fetch_sweep() -> int:
     from orders.tasks import pos_fetch_run as task
 
     now = timezone.now()
+    abandoned = Q(status=PosFetchStatus.RUNNING, updated_at__lt=now - POS_FETCH_LEASE)
+    # Whatever in a fetch stops its worker would stop the next one too.
+    PosFetch.objects.filter(abandoned, attempts__gte=POS_MAX_ATTEMPTS).update(
+        status=PosFetchStatus.FAILED,
+        outcome=f"failed: its worker stopped during {POS_MAX_ATTEMPTS} attempts",
+        updated_at=now,
+    )
     due = PosFetch.objects.filter(
         Q(status__in=[PosFetchStatus.PENDING, PosFetchStatus.RETRYING], next_attempt_at__lte=now)
-        | Q(status=PosFetchStatus.RUNNING, updated_at__lt=now - POS_FETCH_LEASE)
+        | abandoned
     ).values_list("id", flat=True)[:POS_SWEEP_BATCH]
     ids = [str(i) for i in due]
     for fetch_id in ids:
         enqueue(task, fetch_id)
     return len(ids)
+
+
+# --- integrations -----------------------------------------------------------------------
+
+# RFC 9110 token characters: anything else in a header name is refused by the HTTP client
+# at every fetch, so it is refused once, here, instead.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def pos_integration_check(
+    *, base_url: str | None, auth_header_name: str, auth_header_value: str
+) -> None:
+    """Refuse what a fetch would refuse, when the integration is saved rather than at send:
+    a URL the outbound guard will not call, plain http in production, a broken header.
+
+    ``base_url`` is None when it is unchanged: switching an integration off must not depend
+    on its host resolving today, and every fetch checks the URL again anyway."""
+    errors = []
+    refusal = _base_url_refusal(base_url) if base_url is not None else None
+    if refusal:
+        errors.append(refusal)
+    if not _HEADER_NAME.match(auth_header_name):
+        errors.append(("authHeaderName", "invalid", "Not a valid HTTP header name."))
+    if any(char in auth_header_value for char in "\r\n\0"):
+        errors.append(("authHeaderValue", "invalid", "Line breaks and NUL are not allowed."))
+    if errors:
+        raise InvalidInput(
+            "Invalid POS integration.",
+            errors=[{"field": f, "code": c, "message": m} for f, c, m in errors],
+        )
+
+
+def _base_url_refusal(base_url: str) -> tuple[str, str, str] | None:
+    plain_http_allowed = settings.DEBUG or settings.WEBHOOK_ALLOW_PRIVATE_TARGETS
+    if not base_url.startswith("https://") and not (
+        plain_http_allowed and base_url.startswith("http://")
+    ):
+        # The auth header travels with every fetch; it never goes out in clear text.
+        return ("baseUrl", "https_required", "POS URLs must use https.")
+    try:
+        check_public_url(base_url)
+    except UnsafeTarget as exc:
+        return ("baseUrl", "unsafe_target", str(exc))
+    return None
+
+
+@transaction.atomic
+def pos_integration_save(
+    *,
+    shipper: Shipper,
+    live_mode: bool,
+    base_url: str,
+    auth_header_name: str = "Authorization",
+    auth_header_value: str | None = None,
+    active: bool = True,
+    integration: PosIntegration | None = None,
+) -> PosIntegration:
+    """Create ``integration`` (None) or change it. The auth value is write-only: None keeps
+    the stored one, so a form that never shows it can be saved without it."""
+    if integration is None:
+        integration = PosIntegration()
+    else:
+        integration = PosIntegration.objects.select_for_update().get(pk=integration.pk)
+    if auth_header_value is None:
+        auth_header_value = integration.auth_header_value
+    url_is_new = integration.pk is None or integration.base_url != base_url
+    pos_integration_check(
+        base_url=base_url if url_is_new else None,
+        auth_header_name=auth_header_name,
+        auth_header_value=auth_header_value,
+    )
+    integration.shipper = shipper
+    integration.live_mode = live_mode
+    integration.base_url = base_url
+    integration.auth_header_name = auth_header_name
+    integration.auth_header_value = auth_header_value
+    integration.active = active
+    try:
+        with transaction.atomic():
+            integration.save()
+    except IntegrityError as exc:
+        raise Conflict(
+            "This shipper already has a POS integration in this mode.",
+            code="pos_integration_exists",
+        ) from exc
+    return integration

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Shipper
 from carriers.services import PLANNABLE, PLANNING_KEYS, plan_release, planning_request
-from config.api.errors import Conflict, InvalidInput
+from config.api.errors import Conflict, InvalidInput, WaybillError
 from orders.documents import (
     collo_rows,
     line_rows,
@@ -142,7 +143,7 @@ def _conflict_existing(shipper: Shipper, live_mode: bool, creator_order_id: str)
     )
     return Conflict(
         f"An order with creatorOrderId '{creator_order_id}' exists already; "
-        f"use PUT /api/v1/orders/ref/{creator_order_id} to upsert.",
+        f"use PUT /api/v1/orders/ref/{quote(creator_order_id, safe='')} to upsert.",
         code="duplicate_creator_order_id",
         errors=[{"field": "creatorOrderId", "code": "duplicate", "message": "Already used."}],
         extra={"existingOrderId": str(existing) if existing else None},
@@ -362,6 +363,13 @@ def order_bulk_upsert(
                     error=Conflict(
                         f"creatorOrderId '{ref}' appears more than once in this request.",
                         code="duplicate_in_request",
+                        errors=[
+                            {
+                                "field": "creatorOrderId",
+                                "code": "duplicate",
+                                "message": "Appears more than once in this request.",
+                            }
+                        ],
                     ).as_body(),
                 )
             )
@@ -394,7 +402,7 @@ def order_bulk_upsert(
                     changes=changed,
                 )
             )
-        except Conflict as exc:
+        except WaybillError as exc:
             results.append(
                 BulkItemResult(
                     index, "error", creator_order_id=order.creator_order_id, error=exc.as_body()
@@ -408,17 +416,32 @@ def _bulk_create_new(
 ) -> list[BulkItemResult]:
     if not items:
         return []
-    built = []
+    built, failed = [], []
     for index, spec in items:
-        full = _full_spec(spec, shipper)
+        try:
+            full = _full_spec(spec, shipper)
+        except WaybillError as exc:
+            failed.append(
+                BulkItemResult(
+                    index, "error", creator_order_id=spec["creatorOrderId"], error=exc.as_body()
+                )
+            )
+            continue
         order, lines, collis = _new_order(shipper=shipper, live_mode=live_mode, spec=full)
         built.append((index, order, lines, collis))
+    if not built:
+        return failed
     try:
         with transaction.atomic():
             Order.objects.bulk_create([b[1] for b in built])
     except IntegrityError:
         # Someone created one of these meanwhile: fall back to one upsert per order.
-        return [_bulk_item_upsert(index, shipper, live_mode, spec, actor) for index, spec in items]
+        failed_indexes = {f.index for f in failed}
+        return failed + [
+            _bulk_item_upsert(index, shipper, live_mode, spec, actor)
+            for index, spec in items
+            if index not in failed_indexes
+        ]
     OrderLine.objects.bulk_create([line for b in built for line in b[2]])
     Collo.objects.bulk_create([collo for b in built for collo in b[3]])
     OrderHistory.objects.bulk_create([_history(b[1], actor, "created") for b in built])
@@ -438,7 +461,7 @@ def _bulk_create_new(
         results.append(BulkItemResult(index, "created", order, order.creator_order_id))
     events_append(events=events)
     planning_request(order_ids=[b[1].id for b in built])
-    return results
+    return failed + results
 
 
 def _bulk_item_upsert(index, shipper, live_mode, spec, actor) -> BulkItemResult:
@@ -450,7 +473,7 @@ def _bulk_item_upsert(index, shipper, live_mode, spec, actor) -> BulkItemResult:
         return BulkItemResult(
             index, "created" if created else "updated", order, order.creator_order_id
         )
-    except Conflict as exc:
+    except WaybillError as exc:
         return BulkItemResult(
             index, "error", creator_order_id=spec["creatorOrderId"], error=exc.as_body()
         )

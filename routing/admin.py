@@ -3,6 +3,8 @@ figures, map, timeline and left-out orders, approved or cancelled from here."""
 
 from __future__ import annotations
 
+import math
+
 from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
@@ -240,7 +242,14 @@ class OptimizationJobAdmin(admin.ModelAdmin):
             }
             for i, r in enumerate(document["routes"], start=1)
         ]
-        left_out = [positions[u["orderId"]][:2] for u in document["unscheduled"]]
+        # An order left out for its data may have no position to draw.
+        left_out = [
+            positions[u["orderId"]][:2]
+            for u in document["unscheduled"]
+            if all(
+                isinstance(v, float | int) and math.isfinite(v) for v in positions[u["orderId"]][:2]
+            )
+        ]
         return mark_safe(route_map_svg(depots, routes, left_out))  # noqa: S308  escaped inside
 
     @admin.display(description="Timeline")

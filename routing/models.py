@@ -127,6 +127,9 @@ class OptimizationJob(models.Model):
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.DRAFT)
     progress = models.FloatField(default=0, help_text="0 to 1 while running.")
     cancel_requested = models.BooleanField(default=False)
+    # Runs started since the job was queued: a job whose worker keeps stopping is failed by
+    # the sweeper instead of being started again for ever.
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     error = models.TextField(blank=True)
     # The solution until approval: routes with their stops and figures, and who was left out.
     solution = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)

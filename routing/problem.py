@@ -100,6 +100,8 @@ class Problem:
     matrices: dict[str, TravelMatrix]
     # Visits are optional (prize collecting) unless this is set, as the benchmark's are.
     visits_required: bool = False
+    # Orders whose data cannot be made into a visit, with why: they never reach the solver.
+    left_out: dict[str, str] = field(default_factory=dict)
 
     def location(self, visit_index: int) -> int:
         return len(self.depots) + visit_index

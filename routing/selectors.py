@@ -18,6 +18,7 @@ from orders.models import Order, OrderStatus
 from routing.matrix import matrix_provider
 from routing.models import Gate, OptimizationJob, Route, Stop, VehicleGroup
 from routing.problem import DepotSpec, Fleet, GateSlot, Problem, Visit
+from routing.solver import DAY_END as HORIZON_S
 
 # Orders a job takes when none are named: not yet picked up, not already on a route.
 ROUTABLE = (OrderStatus.CREATED, OrderStatus.PLANNED, OrderStatus.UNPLANNED)
@@ -58,25 +59,49 @@ def orders_in_scope(
     return orders.filter(shipper=owner) if owner is not None else orders
 
 
+def _position(order: Order) -> tuple[float, float]:
+    latitude, longitude = order.delivery_latitude, order.delivery_longitude
+    if not (
+        isinstance(latitude, float | int)
+        and isinstance(longitude, float | int)
+        and math.isfinite(latitude)
+        and math.isfinite(longitude)
+        and -90 <= latitude <= 90
+        and -180 <= longitude <= 180
+    ):
+        raise ValueError(f"The delivery position ({latitude}, {longitude}) is not on the map.")
+    return (latitude, longitude)
+
+
+def _window(order: Order, origin: datetime) -> tuple[int, int] | None:
+    if order.delivery_from is None or order.delivery_to is None:
+        return None
+    start = int((order.delivery_from - origin).total_seconds())
+    end = int((order.delivery_to - origin).total_seconds())
+    # A frame opened before the job's day opens at its start for this job; one running past
+    # the planning horizon is open to its end.
+    return (min(max(start, 0), HORIZON_S), min(max(end, 0), HORIZON_S))
+
+
 def _visit(order: Order, origin: datetime, job_settings: dict, known, namespaces) -> Visit:
+    """The order as the solver sees it; ValueError when its data cannot be routed."""
     collis = list(order.collis.all())
     tags = set(order.tags)
     for collo in collis:
         tags.update(collo.tags)
-    window = None
-    if order.delivery_from is not None and order.delivery_to is not None:
-        window = (
-            int((order.delivery_from - origin).total_seconds()),
-            int((order.delivery_to - origin).total_seconds()),
-        )
+    window = _window(order, origin)
     service = job_settings.get("serviceTimeS", DEFAULT_SERVICE_S) + job_settings.get(
         "serviceTimePerColloS", DEFAULT_SERVICE_PER_COLLO_S
     ) * len(collis)
+    weight_g = int(sum((c.weight for c in collis), Decimal(0)) * 1000)
+    volume_l = math.ceil(sum((c.volume or 0 for c in collis), Decimal(0)) * 1000)
+    if weight_g < 0 or volume_l < 0:
+        raise ValueError("The order's collis weigh or measure less than nothing.")
     return Visit(
         key=str(order.id),
-        position=(order.delivery_latitude, order.delivery_longitude),
-        weight_g=int(sum((c.weight for c in collis), Decimal(0)) * 1000),
-        volume_l=math.ceil(sum((c.volume or 0 for c in collis), Decimal(0)) * 1000),
+        position=_position(order),
+        weight_g=weight_g,
+        volume_l=volume_l,
         colli=len(collis),
         service_s=service,
         window=window,
@@ -139,7 +164,12 @@ def problem_for_job(job: OptimizationJob) -> Problem:
     depots = {str(g.depot_id): g.depot for g in groups}
     known = frozenset(t for g in groups for t in g.handled_tags)
     namespaces = tuple(settings.CARRIER_REQUIREMENT_TAG_NAMESPACES)
-    visits = [_visit(o, origin, job.settings, known, namespaces) for o in orders]
+    visits, left_out = [], {}
+    for order in orders:
+        try:
+            visits.append(_visit(order, origin, job.settings, known, namespaces))
+        except Exception as exc:  # one order's bad data leaves that order out, not the job
+            left_out[str(order.id)] = f"{type(exc).__name__}: {exc}"
     depot_specs = [DepotSpec(key, (d.latitude, d.longitude)) for key, d in depots.items()]
     points = [d.position for d in depot_specs] + [v.position for v in visits]
     provider = matrix_provider()
@@ -149,6 +179,7 @@ def problem_for_job(job: OptimizationJob) -> Problem:
         fleets=[fleet_of(g) for g in groups],
         slots=[slot for gate in gates for slot in gate_slots(gate)],
         matrices={kind: provider.matrix(points, kind) for kind in {g.vehicle_type for g in groups}},
+        left_out=left_out,
     )
 
 

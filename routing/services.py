@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -32,10 +33,17 @@ from routing.selectors import (
 from routing.solver import Unsolvable, solve
 from webhooks.services import event_build, events_append
 
+logger = logging.getLogger(__name__)
+
 FIRST_JOB_NUMBER = 100_000
 ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
 # A job past its budget by this much has lost its worker.
 STALE_AFTER_S = 300
+# Runs a job may start; one whose worker stopped this often is failed by the sweeper, since
+# something in it stops workers and starting it again would only stop the next one.
+MAX_JOB_ATTEMPTS = 3
+# The reason given for an order whose data cannot be routed (the job says which data).
+INVALID_ORDER_DATA = "invalid-order-data"
 
 
 def _next_number() -> int:
@@ -108,7 +116,7 @@ def job_rerun(*, job: OptimizationJob) -> OptimizationJob:
     if job.status in ACTIVE:
         raise Conflict("The job is already queued or running.", code="job_active")
     job.status, job.progress, job.cancel_requested, job.error = JobStatus.QUEUED, 0, False, ""
-    job.solution, job.meta = {}, {}
+    job.solution, job.meta, job.attempts = {}, {}, 0
     job.save()
     _queue(job)
     return job
@@ -131,7 +139,8 @@ def job_cancel(*, job: OptimizationJob) -> OptimizationJob:
 
 
 def jobs_sweep(*, now: datetime | None = None) -> int:
-    """Queue again the jobs a crashed worker left running, or a lost message left queued."""
+    """Queue again the jobs a crashed worker left running, or a lost message left queued;
+    fail those whose worker stopped ``MAX_JOB_ATTEMPTS`` times. Returns how many it queued."""
     from config.queue import enqueue
     from routing.tasks import job_run as job_run_task
 
@@ -141,12 +150,22 @@ def jobs_sweep(*, now: datetime | None = None) -> int:
         since = job.started_at or job.created_at
         if now - since > timedelta(seconds=job.time_budget_s + STALE_AFTER_S):
             stale.append(job)
+    queued = 0
     for job in stale:
+        if job.attempts >= MAX_JOB_ATTEMPTS:
+            OptimizationJob.objects.filter(id=job.id, status=job.status).update(
+                status=JobStatus.FAILED,
+                finished_at=now,
+                error=f"The worker running this job stopped {job.attempts} times without "
+                "finishing it; it is not started again. Check its orders, then run it again.",
+            )
+            continue
         OptimizationJob.objects.filter(id=job.id, status=job.status).update(
             status=JobStatus.QUEUED, started_at=None, progress=0
         )
         enqueue(job_run_task, str(job.id))
-    return len(stale)
+        queued += 1
+    return queued
 
 
 def _claim(job_id) -> OptimizationJob | None:
@@ -155,7 +174,8 @@ def _claim(job_id) -> OptimizationJob | None:
         if job is None or job.status != JobStatus.QUEUED:
             return None
         job.status, job.started_at, job.progress = JobStatus.RUNNING, timezone.now(), 0
-        job.save(update_fields=["status", "started_at", "progress"])
+        job.attempts += 1
+        job.save(update_fields=["status", "started_at", "progress", "attempts"])
         return job
 
 
@@ -171,8 +191,9 @@ def job_run(*, job_id) -> OptimizationJob | None:
         return rows.filter(cancel_requested=True).exists()
 
     try:
+        problem = problem_for_job(job)
         solution = solve(
-            problem_for_job(job),
+            problem,
             time_budget_s=job.time_budget_s,
             seed=job.seed,
             max_iterations=job.settings.get("maxIterations"),
@@ -180,7 +201,26 @@ def job_run(*, job_id) -> OptimizationJob | None:
         )
     except (MatrixUnavailable, Unsolvable) as exc:
         return _finish(job, status=JobStatus.FAILED, error=str(exc))
-    return _finish(job, solution=solution)
+    except Exception as exc:  # a job left running would be started again by the sweeper
+        logger.exception("Optimisation job %s failed.", job.id)
+        return _finish(job, status=JobStatus.FAILED, error=f"{type(exc).__name__}: {exc}")
+    for key in problem.left_out:
+        solution.unscheduled[key] = [INVALID_ORDER_DATA]
+    return _finish(job, solution=solution, error=_left_out_note(job, problem.left_out))
+
+
+def _left_out_note(job: OptimizationJob, left_out: dict[str, str]) -> str:
+    """What the dispatcher needs to mend the orders a job had to leave out for their data."""
+    if not left_out:
+        return ""
+    refs = {
+        str(order_id): ref
+        for order_id, ref in job.orders.filter(id__in=list(left_out)).values_list(
+            "id", "creator_order_id"
+        )
+    }
+    lines = [f"{refs.get(key, key)}: {why}" for key, why in left_out.items()]
+    return "Left out, their data cannot be routed:\n" + "\n".join(lines)
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKeyMode
@@ -60,3 +61,22 @@ def anonymous_client() -> APIClient:
 def _allow_local_targets(settings):
     # Test servers listen on loopback; the refusal itself is tested by switching this off.
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+
+
+@pytest.fixture(autouse=True)
+def _api_never_answers_5xx(monkeypatch):
+    """Whatever a test sends, an /api/ answer in the 5xx range fails it: bad input is a 4xx,
+    so a 5xx means an exception that the error handler does not map yet."""
+    request = Client.request
+
+    def guarded(self, **environ):
+        response = request(self, **environ)
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/api/") and response.status_code >= 500:
+            pytest.fail(
+                f"{environ.get('REQUEST_METHOD')} {path} answered {response.status_code}: "
+                f"{response.content[:500]!r}"
+            )
+        return response
+
+    monkeypatch.setattr(Client, "request", guarded)

@@ -159,6 +159,7 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name_plural = "deliveries"
+        permissions = [("replay_delivery", "Can replay webhook deliveries")]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["subscription", "-created_at"]),

@@ -26,7 +26,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
-from config.outbound import UnsafeTarget, check_public_url
+from config.outbound import UnsafeTarget, check_public_url, outbound_connector
 from webhooks.models import (
     DELIVERY_DUE_STATUSES,
     Delivery,
@@ -104,7 +104,7 @@ class Outcome:
     status_code: int | None = None
     response_body: str = ""
     error: str = ""
-    permanent: bool = False  # no retry can help (the payload is too large)
+    permanent: bool = False  # no retry can help (a malformed URL, a payload too large)
 
     @property
     def succeeded(self) -> bool:
@@ -134,19 +134,20 @@ def _prepare(deliveries: list[Delivery]) -> tuple[list[Outgoing], dict[str, Outc
     """Messages to send, and outcomes decided without sending (unsafe URL, oversized)."""
     now = timezone.now()
     outgoing, decided = [], {}
-    checked: dict[str, str] = {}
+    checked: dict[str, UnsafeTarget | None] = {}
     for delivery in deliveries:
         subscription = delivery.subscription
         if subscription.url not in checked:
             try:
                 check_public_url(subscription.url)
-                checked[subscription.url] = ""
+                checked[subscription.url] = None
             except UnsafeTarget as exc:
-                checked[subscription.url] = str(exc)
+                checked[subscription.url] = exc
         body = envelope_json(delivery)
-        if checked[subscription.url]:
+        refused = checked[subscription.url]
+        if refused is not None:
             decided[str(delivery.id)] = Outcome(
-                at=now, duration_ms=0, error=checked[subscription.url]
+                at=now, duration_ms=0, error=str(refused), permanent=refused.permanent
             )
             continue
         if len(body.encode()) > settings.WEBHOOK_MAX_PAYLOAD_BYTES:
@@ -185,20 +186,44 @@ async def _post(session: aiohttp.ClientSession, message: Outgoing) -> Outcome:
         error = f"timed out after {settings.WEBHOOK_TIMEOUT_S:g} s"
     except aiohttp.ClientError as exc:
         error = f"{type(exc).__name__}: {exc}"
+    except UnsafeTarget as exc:
+        # The connector refused what the host resolves to now (the check before sending
+        # saw another answer): recorded like the check's own refusal.
+        return Outcome(
+            at=at,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            error=str(exc)[:1000],
+            permanent=exc.permanent,
+        )
     return Outcome(at=at, duration_ms=int((time.monotonic() - started) * 1000), error=error[:1000])
 
 
-async def _post_all(messages: list[Outgoing]) -> list[Outcome]:
+async def _post_all(messages: list[Outgoing]) -> list[Outcome | BaseException]:
     timeout = aiohttp.ClientTimeout(total=settings.WEBHOOK_TIMEOUT_S)
-    connector = aiohttp.TCPConnector(limit_per_host=CONNECTIONS_PER_HOST)
+    connector = outbound_connector(limit_per_host=CONNECTIONS_PER_HOST)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        return await asyncio.gather(*(_post(session, m) for m in messages))
+        # One message's unexpected error must not take its batch-mates' outcomes with it.
+        return await asyncio.gather(*(_post(session, m) for m in messages), return_exceptions=True)
 
 
 def post_messages(messages: list[Outgoing]) -> list[Outcome]:
     if not messages:
         return []
-    return asyncio.run(_post_all(messages))
+    results = asyncio.run(_post_all(messages))
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, Exception):
+            raise result
+    return [r if isinstance(r, Outcome) else unsent(r, doing="Sending") for r in results]
+
+
+def unsent(exc: BaseException, *, doing: str, permanent: bool = False) -> Outcome:
+    """The outcome of a message that an error other than the receiver's answer stopped."""
+    return Outcome(
+        at=timezone.now(),
+        duration_ms=0,
+        error=f"{doing} failed: {type(exc).__name__}: {exc}"[:1000],
+        permanent=permanent,
+    )
 
 
 def _settle(deliveries: list[Delivery], outcomes: dict[str, Outcome]) -> list[Delivery]:
@@ -300,6 +325,25 @@ def _disable_long_failing(subscription_ids: set, now: datetime) -> None:
         )
 
 
+def _prepare_each(deliveries: list[Delivery]) -> tuple[list[Outgoing], dict[str, Outcome]]:
+    """``_prepare``, with a delivery whose message cannot be built (its stored payload does not
+    serialise, say) settled alone as dead, and its batch-mates sent as usual."""
+    try:
+        return _prepare(deliveries)
+    except Exception:
+        logger.exception("Preparing a batch of %d webhook messages failed.", len(deliveries))
+    outgoing, decided = [], {}
+    for delivery in deliveries:
+        try:
+            messages, outcomes = _prepare([delivery])
+        except Exception as exc:  # the stored event will not change: retrying cannot help
+            decided[str(delivery.id)] = unsent(exc, doing="Building the message", permanent=True)
+            continue
+        outgoing += messages
+        decided.update(outcomes)
+    return outgoing, decided
+
+
 def deliveries_send(*, delivery_ids: list[str]) -> int:
     """Claim, send and settle a batch; returns how many were sent. Safe to run twice."""
     from config.queue import enqueue
@@ -314,8 +358,13 @@ def deliveries_send(*, delivery_ids: list[str]) -> int:
         Delivery.objects.filter(id__in=[d.id for d in inactive]).update(
             status=DeliveryStatus.CANCELLED, claimed_until=None
         )
-    messages, outcomes = _prepare(active)
-    for message, outcome in zip(messages, post_messages(messages), strict=True):
+    messages, outcomes = _prepare_each(active)
+    try:
+        sent = post_messages(messages)
+    except Exception as exc:  # nothing was sent; each delivery counts an attempt and backs off
+        logger.exception("Sending a batch of %d webhook messages failed.", len(messages))
+        sent = [unsent(exc, doing="Sending") for _ in messages]
+    for message, outcome in zip(messages, sent, strict=True):
         outcomes[str(message.delivery.id)] = outcome
     retry_soon = _settle(active, outcomes)
     by_delay: dict[int, list[str]] = {}

@@ -186,6 +186,16 @@ def _check_types_and_versions(event_types: list[str], versions: dict[str, str]) 
         raise InvalidInput("Invalid subscription.", errors=errors)
 
 
+def subscription_check(
+    *, url: str | None, event_types: list[str], versions: dict[str, str]
+) -> None:
+    """The checks create and update make, for a form that shows errors before it saves; the
+    URL only when it is given (new or changed), as update does."""
+    _check_types_and_versions(event_types, versions)
+    if url is not None:
+        subscription_url_check(url)
+
+
 @transaction.atomic
 def subscription_create(
     *,

@@ -1,13 +1,14 @@
 import django_filters
 
 from carriers.models import Plan
+from config.api.fields import BoundedDateFilter
 from orders.models import OrderStatus
 
 
 class ManifestFilter(django_filters.FilterSet):
-    pickupDay = django_filters.DateFilter(field_name="pickup_day")  # noqa: N815
-    pickupDayFrom = django_filters.DateFilter(field_name="pickup_day", lookup_expr="gte")  # noqa: N815
-    pickupDayTo = django_filters.DateFilter(field_name="pickup_day", lookup_expr="lte")  # noqa: N815
+    pickupDay = BoundedDateFilter(field_name="pickup_day")  # noqa: N815
+    pickupDayFrom = BoundedDateFilter(field_name="pickup_day", lookup_expr="gte")  # noqa: N815
+    pickupDayTo = BoundedDateFilter(field_name="pickup_day", lookup_expr="lte")  # noqa: N815
     status = django_filters.MultipleChoiceFilter(
         field_name="order__status", choices=OrderStatus.choices
     )

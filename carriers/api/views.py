@@ -1,4 +1,3 @@
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
@@ -6,6 +5,11 @@ from rest_framework.response import Response
 from accounts.permissions import IsCarrier
 from carriers import selectors
 from carriers.api.filters import ManifestFilter
+from carriers.api.serializers import (
+    ManifestEntrySerializer,
+    PlanDocumentSerializer,
+    QuoteSerializer,
+)
 from carriers.models import Plan
 from config.api.pagination import CreatedCursorPagination
 from config.api.schema import ERROR_RESPONSES
@@ -79,7 +83,7 @@ class OrderPlanView(ShipperView):
             "take the order (see `plan.unplannedReasons`). `route` and `stop` are set once the "
             "order is on an approved route."
         ),
-        responses={200: OpenApiTypes.OBJECT, **ERROR_RESPONSES},
+        responses={200: PlanDocumentSerializer, **ERROR_RESPONSES},
         examples=[PLAN_EXAMPLE],
     )
     def get(self, request, order_id):
@@ -97,7 +101,7 @@ class OrderQuotesView(ShipperView):
             "policy, and every service ruled out with its reasons. Nothing is reserved: the "
             "plan may differ if capacity is taken meanwhile."
         ),
-        responses={200: OpenApiTypes.OBJECT, **ERROR_RESPONSES},
+        responses={200: QuoteSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, order_id):
         order = order_get(shipper=self.shipper, live_mode=self.live_mode, order_id=order_id)
@@ -163,7 +167,7 @@ class CarrierManifestView(GenericAPIView):
             "promised windows and collis. Filter by `pickupDay`, `pickupDayFrom`/`pickupDayTo`, "
             "`status` (repeatable) and `service`."
         ),
-        responses={200: OpenApiTypes.OBJECT, **ERROR_RESPONSES},
+        responses={200: ManifestEntrySerializer(many=True), **ERROR_RESPONSES},
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

@@ -6,11 +6,18 @@ the same shape by ``exception_handler``.
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions as drf_exceptions
+from rest_framework.fields import get_error_detail
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
@@ -75,7 +82,7 @@ def flatten_errors(detail: Any, path: str = "") -> list[dict[str, str]]:
     if isinstance(detail, dict):
         out: list[dict[str, str]] = []
         for key, value in detail.items():
-            if key in (api_settings.NON_FIELD_ERRORS_KEY, "non_field_errors"):
+            if key in (api_settings.NON_FIELD_ERRORS_KEY, "non_field_errors", NON_FIELD_ERRORS):
                 out.extend(flatten_errors(value, path))
             elif isinstance(key, int) or str(key).isdigit():
                 out.extend(flatten_errors(value, f"{path}[{key}]"))
@@ -113,6 +120,19 @@ def validation_body(detail: Any) -> dict[str, Any]:
     }
 
 
+# The error type of an answer that only has a status (Django's own 404, 405, 500 pages).
+STATUS_TYPES = {
+    400: "malformed_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
 _DRF_TYPES = {
     drf_exceptions.ParseError: "malformed_request",
     drf_exceptions.NotAuthenticated: "not_authenticated",
@@ -126,10 +146,30 @@ _DRF_TYPES = {
 }
 
 
+def _answer_in_json(context: dict[str, Any]) -> None:
+    """An error is JSON even from a view that renders YAML or HTML (the schema, the docs);
+    the browsable API keeps its HTML page, which shows the same body."""
+    request = context.get("request")
+    renderer = getattr(request, "accepted_renderer", None)
+    if request is not None and not isinstance(renderer, JSONRenderer | BrowsableAPIRenderer):
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = _exception_response(exc)
+    if response is not None:
+        _answer_in_json(context)
+    return response
+
+
+def _exception_response(exc: Exception) -> Response | None:
     if isinstance(exc, WaybillError):
         return Response(exc.as_body(), status=exc.status_code)
-    if isinstance(exc, Http404):
+    if isinstance(exc, DjangoValidationError):
+        # A model's own invariant (save(), full_clean()) is bad input like any other.
+        exc = drf_exceptions.ValidationError(get_error_detail(exc))
+    elif isinstance(exc, Http404):
         exc = drf_exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf_exceptions.PermissionDenied()
@@ -152,10 +192,24 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return None
 
 
-def json_not_found(request, rest: str = ""):
-    """Unknown API paths answer in the API's own error shape, not an HTML page."""
-    from django.http import JsonResponse
+def error_response(status: int, detail: str | None = None) -> JsonResponse:
+    """An answer that has only a status, in the one error shape."""
+    kind = STATUS_TYPES.get(status, "server_error" if status >= 500 else "error")
+    if detail is None:
+        detail = f"{HTTPStatus(status).phrase}." if status in HTTPStatus else "Error."
+    return JsonResponse({"type": kind, "detail": detail, "errors": []}, status=status)
 
-    return JsonResponse(
-        {"type": "not_found", "detail": f"No endpoint at {request.path}.", "errors": []}, status=404
-    )
+
+@csrf_exempt  # no cookie-authenticated write can reach it: it only ever answers 404
+def json_not_found(request, rest: str = ""):
+    """Unknown API paths answer in the API's own error shape, not an HTML page, whatever
+    the method; a known path asked without its trailing slash is redirected as Django would."""
+    path = request.path_info
+    if request.method in ("GET", "HEAD") and not path.endswith("/"):
+        try:
+            with_slash = resolve(f"{path}/")
+        except Resolver404:
+            with_slash = None
+        if with_slash is not None and with_slash.func is not json_not_found:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
+    return error_response(404, f"No endpoint at {request.path}.")

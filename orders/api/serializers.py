@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 import phonenumbers
+from django.core.validators import RegexValidator
 from django.utils import timezone as dj_timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api.fields import BoundedDateTimeField
+from config.api.schema import REFERENCE_SCHEMA
+from config.api.text import document_errors, reference_normalised, reference_problem
 from orders.models import OrderStatus
+from orders.pos import POS_EVENT_TYPES
 
 MAX_LINES = 500
 MAX_COLLIS = 500
@@ -37,8 +43,21 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false and nothing else: 0, 1 and "yes" are wrong types, not booleans."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class StrictSerializer(serializers.Serializer):
     """Rejects fields it does not know, so a misspelt field is an error, not silently lost."""
+
+    refuses_unknown_fields = True
 
     def to_internal_value(self, data):
         unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
@@ -55,6 +74,18 @@ class StrictSerializer(serializers.Serializer):
         return value
 
 
+@extend_schema_field(REFERENCE_SCHEMA)
+class ReferenceField(StrictCharField):
+    """An id another system holds (see ``config.api.text``): stored NFC-normalised."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        problem = reference_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem, code="invalid_character")
+        return reference_normalised(value)
+
+
 class TagsField(serializers.ListField):
     def __init__(self, **kwargs):
         super().__init__(
@@ -67,7 +98,7 @@ class TagsField(serializers.ListField):
         return list(dict.fromkeys(super().to_internal_value(data)))
 
 
-class LocalDateTimeField(serializers.DateTimeField):
+class LocalDateTimeField(BoundedDateTimeField):
     """Keeps a datetime without offset naive, so the order can read it in the location's zone."""
 
     def enforce_timezone(self, value: datetime) -> datetime:
@@ -79,13 +110,23 @@ class LocalDateTimeField(serializers.DateTimeField):
         return super().to_internal_value(value)
 
 
+@extend_schema_field({"type": "string", "enum": ["", *sorted(phonenumbers.SUPPORTED_REGIONS)]})
+class CountryCodeField(StrictCharField):
+    """An ISO 3166-1 alpha-2 code (any case) or blank."""
+
+
+@extend_schema_field({"type": "string", "enum": [*sorted(set(_CANONICAL_ZONES.values())), None]})
+class TimeZoneField(StrictCharField):
+    """An IANA time zone name, in any case; stored in its canonical spelling."""
+
+
 class AddressSerializer(StrictSerializer):
     primary = StrictCharField(max_length=255)
     secondary = StrictCharField(max_length=255, required=False, allow_blank=True, default="")
     postalCode = StrictCharField(  # noqa: N815
         max_length=20, required=False, allow_blank=True, default=""
     )
-    countryCode = StrictCharField(  # noqa: N815
+    countryCode = CountryCodeField(  # noqa: N815
         max_length=2, required=False, allow_blank=True, default="", help_text="ISO 3166-1 alpha-2."
     )
 
@@ -118,7 +159,7 @@ class PositionSerializer(StrictSerializer):
 class LocationSerializer(StrictSerializer):
     address = AddressSerializer()
     position = PositionSerializer(required=False, allow_null=True)
-    timeZone = StrictCharField(required=False, allow_null=True, max_length=64)  # noqa: N815
+    timeZone = TimeZoneField(required=False, allow_null=True, max_length=64)  # noqa: N815
 
     def validate_timeZone(self, value):  # noqa: N802
         if value is None:
@@ -135,6 +176,8 @@ class LocationSerializer(StrictSerializer):
 
 
 class PhoneSerializer(StrictSerializer):
+    """A phone number that is possible in its country (as libphonenumber knows them)."""
+
     countrycallingCode = StrictCharField(max_length=4)  # noqa: N815
     nationalNumber = StrictCharField(max_length=20)  # noqa: N815
     countryCode = StrictCharField(  # noqa: N815
@@ -187,6 +230,8 @@ class ContactSerializer(StrictSerializer):
 
 
 class TimeFrameSerializer(StrictSerializer):
+    """`from` is not after `to`; a time without offset is read in the location's time zone."""
+
     # "from" is a Python keyword, so the fields cannot be declared as attributes.
     def get_fields(self):
         fields = super().get_fields()
@@ -202,22 +247,33 @@ class DimensionsSerializer(StrictSerializer):
 
 
 class LineSerializer(StrictSerializer):
-    reference = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    reference = ReferenceField(max_length=100, required=False, allow_blank=True, default="")
     description = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
-    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=0)
+    # The smallest quantity three decimal places can hold, i.e. more than zero.
+    quantity = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=3,
+        min_value=Decimal("0.001"),
+        error_messages={"min_value": "Must be greater than 0."},
+    )
     price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0)
     taxRate = serializers.DecimalField(  # noqa: N815
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default=0
     )
-
-    def validate_quantity(self, value):
-        if value <= 0:
-            raise serializers.ValidationError("Must be greater than 0.")
-        return value
+    total = serializers.DecimalField(
+        max_digits=20, decimal_places=2, read_only=True, help_text="quantity × price, with tax."
+    )
 
 
 class ColloSerializer(StrictSerializer):
-    barcode = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    id = serializers.UUIDField(read_only=True)
+    barcode = ReferenceField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Unique within the order.",
+    )
     description = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     weight = serializers.DecimalField(
         max_digits=10, decimal_places=3, min_value=0, help_text="Kilograms."
@@ -234,21 +290,38 @@ class ColloSerializer(StrictSerializer):
     tags = TagsField(required=False, default=list)
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "Your own fields, any JSON values at any depth; kept as sent.",
+        "additionalProperties": True,
+    }
+)
+class CustomFieldsField(serializers.DictField):
+    """The shipper's own fields: free-form by contract."""
+
+
 class OrderSerializer(StrictSerializer):
     """An order as a shipper sends it; read-only fields are filled in by Waybill."""
 
     id = serializers.UUIDField(read_only=True)
-    creatorOrderId = StrictCharField(max_length=100)  # noqa: N815
+    creatorOrderId = ReferenceField(max_length=100)  # noqa: N815
     creatorId = serializers.UUIDField(read_only=True)  # noqa: N815
-    relationalId = StrictCharField(  # noqa: N815
+    relationalId = ReferenceField(  # noqa: N815
         max_length=100, required=False, allow_blank=True, allow_null=True
     )
     liveMode = serializers.BooleanField(read_only=True)  # noqa: N815
     status = serializers.ChoiceField(choices=OrderStatus.choices, read_only=True)
     tags = TagsField(required=False)
     notes = StrictCharField(max_length=5000, required=False, allow_blank=True, allow_null=True)
-    currency = StrictCharField(min_length=3, max_length=3, required=False)
-    customFields = serializers.DictField(required=False)  # noqa: N815
+    currency = StrictCharField(  # noqa: N815
+        min_length=3,
+        max_length=3,
+        required=False,
+        validators=[RegexValidator(r"^[A-Za-z]{3}$", "An ISO 4217 code such as DKK or EUR.")],
+        help_text="ISO 4217, e.g. DKK.",
+    )
+    customFields = CustomFieldsField(required=False)  # noqa: N815
     pickupLocation = LocationSerializer(required=False, allow_null=True)  # noqa: N815
     deliveryLocation = LocationSerializer()  # noqa: N815
     pickupContact = ContactSerializer(required=False, allow_null=True)  # noqa: N815
@@ -261,7 +334,7 @@ class OrderSerializer(StrictSerializer):
         max_digits=12, decimal_places=3, read_only=True
     )
     cancelReason = serializers.CharField(read_only=True)  # noqa: N815
-    cancelledAt = serializers.DateTimeField(read_only=True)  # noqa: N815
+    cancelledAt = serializers.DateTimeField(read_only=True, allow_null=True)  # noqa: N815
     createdAt = serializers.DateTimeField(read_only=True)  # noqa: N815
     updatedAt = serializers.DateTimeField(read_only=True)  # noqa: N815
 
@@ -274,8 +347,6 @@ class OrderSerializer(StrictSerializer):
         return super().to_internal_value(data)
 
     def validate_currency(self, value):
-        if not value.isalpha():
-            raise serializers.ValidationError("An ISO 4217 code such as DKK or EUR.")
         return value.upper()
 
     def validate(self, attrs):
@@ -306,7 +377,23 @@ class OrderCancelSerializer(StrictSerializer):
     reason = StrictCharField(max_length=500)
 
 
-@extend_schema_field(OrderSerializer)
+class OrderUpsertSerializer(OrderSerializer):
+    """An order put at its creatorOrderId: the URL names it, so the body need not."""
+
+    creatorOrderId = ReferenceField(  # noqa: N815
+        max_length=100, required=False, help_text="If given, the creatorOrderId of the URL."
+    )
+
+
+@extend_schema_field(
+    {
+        "type": ["object", "array", "string", "number", "boolean"],
+        "description": (
+            "An order in the OrderRequest shape, checked on its own: a bad item is reported "
+            "in its result and does not stop the others."
+        ),
+    }
+)
 class BulkItemField(serializers.Field):
     """An item of a bulk request, passed through as sent: each is validated on its own."""
 
@@ -319,16 +406,24 @@ class BulkItemField(serializers.Field):
 
 class OrderBulkSerializer(StrictSerializer):
     orders = serializers.ListField(
-        child=BulkItemField(),
+        # Even a null item fails alone, in its own result.
+        child=BulkItemField(allow_null=True),
         min_length=1,
         max_length=1000,
         help_text="Up to 1,000 orders in the Order API's shape, each upserted by creatorOrderId.",
     )
 
 
+@extend_schema_field({"type": "string", "enum": sorted(POS_EVENT_TYPES)})
+class PosEventTypeField(StrictCharField):
+    """A type of ``orders.pos.POS_EVENT_TYPES``, the one registry of what a POS may send."""
+
+
 class PosEventSerializer(StrictSerializer):
-    eventType = StrictCharField(max_length=50)  # noqa: N815
-    entityId = StrictCharField(max_length=100)  # noqa: N815
+    eventType = PosEventTypeField(max_length=50)  # noqa: N815
+    entityId = ReferenceField(  # noqa: N815
+        max_length=100, help_text="The entity's id at the POS; '.' and '..' are not ids."
+    )
 
 
 _per_thread = threading.local()
@@ -340,6 +435,10 @@ def order_spec_from(data: Any) -> dict:
     Building a serializer's fields costs four times what validating with them does, so each
     thread keeps one ``OrderSerializer`` and reuses it (it keeps no state between calls).
     """
+    # Bulk items and POS answers do not pass the request parser's check as a whole.
+    errors = document_errors(data)
+    if errors:
+        raise serializers.ValidationError(errors)
     serializer = getattr(_per_thread, "order_serializer", None)
     if serializer is None:
         serializer = _per_thread.order_serializer = OrderSerializer()

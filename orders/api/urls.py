@@ -5,7 +5,7 @@ from orders.api import views
 urlpatterns = [
     path("orders", views.OrderListCreateView.as_view(), name="order-list"),
     path("orders/bulk", views.OrderBulkView.as_view(), name="order-bulk"),
-    path("orders/ref/<str:creator_order_id>", views.OrderByRefView.as_view(), name="order-ref"),
+    path("orders/ref/<path:creator_order_id>", views.OrderByRefView.as_view(), name="order-ref"),
     path("orders/<uuid:order_id>", views.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<uuid:order_id>/cancel", views.OrderCancelView.as_view(), name="order-cancel"),
     path("pos/events", views.PosEventView.as_view(), name="pos-events"),

@@ -14,7 +14,13 @@ from accounts.idempotency import idempotent
 from accounts.permissions import IsShipper
 from config.api.errors import InvalidInput, validation_body
 from config.api.pagination import CreatedCursorPagination
-from config.api.schema import ERROR_RESPONSES
+from config.api.schema import (
+    ERROR_RESPONSES,
+    LOCATION_OF_NEW,
+    REFERENCE_SCHEMA,
+    ErrorSerializer,
+)
+from config.api.text import reference_normalised, reference_problem
 from orders import pos, selectors, services
 from orders.api.examples import (
     BULK_EXAMPLES,
@@ -30,11 +36,27 @@ from orders.api.serializers import (
     OrderBulkSerializer,
     OrderCancelSerializer,
     OrderSerializer,
+    OrderUpsertSerializer,
     PosEventSerializer,
     order_spec_from,
 )
 from orders.documents import order_document
 from orders.models import Order
+
+CREATOR_ORDER_ID_IN_PATH = OpenApiParameter(
+    "creator_order_id",
+    REFERENCE_SCHEMA,
+    OpenApiParameter.PATH,
+    description="The order's creatorOrderId, percent-encoded.",
+)
+
+
+def _reference_in_path(value: str) -> str:
+    """A creatorOrderId from the URL, held to the rules a stored one was held to."""
+    problem = reference_problem(value)
+    if problem:
+        raise InvalidInput.for_field("creatorOrderId", problem, code="invalid_character")
+    return reference_normalised(value)
 
 
 def _validated(serializer_class, data, **kwargs) -> dict:
@@ -83,7 +105,10 @@ class OrderListCreateView(ShipperView):
         request=OrderSerializer,
         responses={201: OrderSerializer, **ERROR_RESPONSES},
         examples=[*ORDER_EXAMPLES, ORDER_RESPONSE_EXAMPLE, VALIDATION_ERROR, CONFLICT],
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)],
+        parameters=[
+            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER),
+            LOCATION_OF_NEW,
+        ],
     )
     @idempotent
     def post(self, request):
@@ -117,7 +142,8 @@ class OrderDetailView(ShipperView):
         responses={200: OrderSerializer, **ERROR_RESPONSES},
         description=(
             "Each top-level key given replaces that part of the order (lines and collis as a "
-            "whole). After pickup only pickupContact, deliveryContact and notes may change (409)."
+            "whole). After pickup only pickupContact, deliveryContact and notes may change (409). "
+            "The creatorOrderId never changes; send it only as it is."
         ),
     )
     def patch(self, request, order_id):
@@ -148,31 +174,35 @@ class OrderByRefView(ShipperView):
 
     @extend_schema(
         operation_id="orders_ref_retrieve",
+        parameters=[CREATOR_ORDER_ID_IN_PATH],
         examples=[ORDER_RESPONSE_EXAMPLE],
         responses={200: OrderSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, creator_order_id):
         order = selectors.order_get_by_ref(
-            shipper=self.shipper, live_mode=self.live_mode, creator_order_id=creator_order_id
+            shipper=self.shipper,
+            live_mode=self.live_mode,
+            creator_order_id=_reference_in_path(creator_order_id),
         )
         return Response(order_document(order))
 
     @extend_schema(
         operation_id="orders_ref_upsert",
-        request=OrderSerializer,
+        request=OrderUpsertSerializer,
+        parameters=[CREATOR_ORDER_ID_IN_PATH],
         responses={200: OrderSerializer, 201: OrderSerializer, **ERROR_RESPONSES},
         examples=[*ORDER_EXAMPLES, ORDER_RESPONSE_EXAMPLE, VALIDATION_ERROR],
         description="Create the order with this creatorOrderId (201) or replace it (200).",
     )
     def put(self, request, creator_order_id):
+        creator_order_id = _reference_in_path(creator_order_id)
         data = request.data
-        if (
-            isinstance(data, dict)
-            and data.setdefault("creatorOrderId", creator_order_id) != creator_order_id
-        ):
-            raise InvalidInput.for_field(
-                "creatorOrderId", "Must match the creatorOrderId in the URL."
-            )
+        if isinstance(data, dict):
+            in_body = data.setdefault("creatorOrderId", creator_order_id)
+            if isinstance(in_body, str) and reference_normalised(in_body) != creator_order_id:
+                raise InvalidInput.for_field(
+                    "creatorOrderId", "Must match the creatorOrderId in the URL."
+                )
         spec = order_spec_from(data)
         order, created = services.order_upsert(
             shipper=self.shipper, live_mode=self.live_mode, spec=spec, actor=self.actor
@@ -213,8 +243,8 @@ BulkResultSerializer = inline_serializer(
                 "index": serializers.IntegerField(),
                 "outcome": serializers.ChoiceField(["created", "updated", "unchanged", "error"]),
                 "id": serializers.UUIDField(allow_null=True),
-                "creatorOrderId": serializers.CharField(),
-                "error": serializers.DictField(allow_null=True),
+                "creatorOrderId": serializers.CharField(allow_null=True),
+                "error": ErrorSerializer(allow_null=True),
             },
             many=True,
         ),
@@ -225,6 +255,7 @@ BulkResultSerializer = inline_serializer(
 class OrderBulkView(ShipperView):
     serializer_class = OrderBulkSerializer
     max_body_bytes = settings.API_MAX_BULK_BODY_BYTES
+    json_items_checked_alone = "orders"
 
     @extend_schema(
         operation_id="orders_bulk_upsert",

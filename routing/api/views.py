@@ -1,4 +1,3 @@
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
@@ -8,11 +7,16 @@ from rest_framework.views import APIView
 
 from accounts.models import Shipper
 from config.api.errors import InvalidInput
-from config.api.schema import ERROR_RESPONSES
+from config.api.schema import ERROR_RESPONSES, LOCATION_OF_NEW
 from orders.api.views import ShipperView
 from orders.models import Order
 from routing import selectors, services
-from routing.api.serializers import JobCreateSerializer
+from routing.api.serializers import (
+    JobCreateSerializer,
+    JobSerializer,
+    RouteDetailSerializer,
+    RouteListSerializer,
+)
 from routing.models import Gate, VehicleGroup
 
 
@@ -50,7 +54,8 @@ class JobListCreateView(StaffView):
         tags=["routing"],
         summary="Queue a route optimisation job (staff)",
         request=JobCreateSerializer,
-        responses={201: OpenApiTypes.OBJECT, **ERROR_RESPONSES},
+        responses={201: JobSerializer, **ERROR_RESPONSES},
+        parameters=[LOCATION_OF_NEW],
     )
     def post(self, request):
         serializer = JobCreateSerializer(data=request.data)
@@ -89,7 +94,7 @@ class JobDetailView(StaffView):
         operation_id="routing_jobs_retrieve",
         tags=["routing"],
         summary="A job: status, progress, figures, routes and the orders left out (staff)",
-        responses={200: OpenApiTypes.OBJECT, **ERROR_RESPONSES},
+        responses={200: JobSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, job_id):
         return Response(selectors.job_document(selectors.job_get(job_id)))
@@ -103,7 +108,7 @@ class JobApproveView(StaffView):
         tags=["routing"],
         summary="Approve a solved job: routes, stops and events (staff)",
         request=None,
-        responses={200: OpenApiTypes.OBJECT, **ERROR_RESPONSES},
+        responses={200: JobSerializer, **ERROR_RESPONSES},
     )
     def post(self, request, job_id):
         job = selectors.job_get(job_id)
@@ -120,7 +125,7 @@ class JobCancelView(StaffView):
         tags=["routing"],
         summary="Cancel a queued or running job, or drop its solution (staff)",
         request=None,
-        responses={200: OpenApiTypes.OBJECT, **ERROR_RESPONSES},
+        responses={200: JobSerializer, **ERROR_RESPONSES},
     )
     def post(self, request, job_id):
         job = services.job_cancel(job=selectors.job_get(job_id))
@@ -132,7 +137,7 @@ class RouteListView(ShipperView):
         operation_id="routes_list",
         tags=["routes"],
         summary="Routes carrying your orders",
-        responses={200: OpenApiTypes.OBJECT, **ERROR_RESPONSES},
+        responses={200: RouteListSerializer, **ERROR_RESPONSES},
     )
     def get(self, request):
         routes = selectors.routes_for_shipper(shipper=self.shipper, live_mode=self.live_mode)
@@ -151,7 +156,7 @@ class RouteDetailView(ShipperView):
         operation_id="routes_retrieve",
         tags=["routes"],
         summary="A route: your stops in full, other shippers' only counted",
-        responses={200: OpenApiTypes.OBJECT, **ERROR_RESPONSES},
+        responses={200: RouteDetailSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, route_id):
         route = selectors.route_for_shipper(

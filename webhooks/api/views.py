@@ -2,20 +2,24 @@ from datetime import timedelta
 
 import django_filters
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.idempotency import idempotent
+from config.api.fields import BoundedIsoDateTimeFilter, ReferenceFilter
 from config.api.pagination import CreatedCursorPagination
-from config.api.schema import ERROR_RESPONSES
+from config.api.schema import ACCEPTED_DATE_PATTERN, ERROR_RESPONSES
 from orders.api.views import ShipperView
 from webhooks import selectors, services
 from webhooks.api.serializers import (
     DeliveryDetailSerializer,
     DeliverySerializer,
     EventSerializer,
+    EventTypesSerializer,
+    ReplayQueuedSerializer,
     ReplaySerializer,
     SubscriptionSerializer,
     SubscriptionWithSecretSerializer,
@@ -26,6 +30,16 @@ from webhooks.models import Delivery, DeliveryStatus, Event, EventCategory, Subs
 from webhooks.sending import subscription_send_test
 
 DEFAULT_EVENT_WINDOW = timedelta(days=30)
+
+
+def _moment(name: str, description: str) -> OpenApiParameter:
+    """A `from`/`to` query parameter: added by the filter sets at run time, so named here."""
+    return OpenApiParameter(
+        name,
+        OpenApiTypes.DATETIME,
+        description=f"{description} ISO 8601, between 1970 and 2200.",
+        pattern=ACCEPTED_DATE_PATTERN,
+    )
 
 
 class EventPagination(CreatedCursorPagination):
@@ -46,10 +60,10 @@ class EventFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=EventCategory.choices)
     entityType = django_filters.CharFilter(field_name="entity_type")  # noqa: N815
     entityId = django_filters.CharFilter(field_name="entity_id")  # noqa: N815
-    entityRef = django_filters.CharFilter(field_name="entity_ref")  # noqa: N815
+    entityRef = ReferenceFilter(field_name="entity_ref")  # noqa: N815
     rootEntityType = django_filters.CharFilter(field_name="root_entity_type")  # noqa: N815
     rootEntityId = django_filters.CharFilter(field_name="root_entity_id")  # noqa: N815
-    rootEntityRef = django_filters.CharFilter(field_name="root_entity_ref")  # noqa: N815
+    rootEntityRef = ReferenceFilter(field_name="root_entity_ref")  # noqa: N815
 
     class Meta:
         model = Event
@@ -57,12 +71,10 @@ class EventFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
-        self.filters["from"] = django_filters.IsoDateTimeFilter(
+        self.filters["from"] = BoundedIsoDateTimeFilter(
             field_name="date_time", lookup_expr="gte", help_text="Default: 30 days ago."
         )
-        self.filters["to"] = django_filters.IsoDateTimeFilter(
-            field_name="date_time", lookup_expr="lt"
-        )
+        self.filters["to"] = BoundedIsoDateTimeFilter(field_name="date_time", lookup_expr="lt")
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
@@ -84,10 +96,9 @@ class EventListView(ShipperView):
     @extend_schema(
         operation_id="events_list",
         parameters=[
-            OpenApiParameter("from", str, description="ISO 8601; default 30 days ago"),
-            OpenApiParameter("to", str, description="ISO 8601, exclusive"),
-            OpenApiParameter("sort", str, enum=["desc", "asc"]),
-            OpenApiParameter("limit", int, description="Page size, 1–1,000 (default 100)"),
+            _moment("from", "Events at or after; default 30 days ago."),
+            _moment("to", "Events before."),
+            OpenApiParameter("sort", str, enum=["desc", "asc"], description="Default desc."),
         ],
         responses={200: EventSerializer(many=True), **ERROR_RESPONSES},
     )
@@ -113,10 +124,8 @@ class EventTypesView(ShipperView):
     @extend_schema(
         operation_id="webhooks_event_types",
         responses={
-            200: inline_serializer(
-                "EventTypes",
-                fields={"eventTypes": serializers.ListField(child=serializers.DictField())},
-            )
+            200: EventTypesSerializer,
+            **ERROR_RESPONSES,
         },
         description=(
             "Every event type Waybill sends, its versions and a JSON Schema of each version's "
@@ -136,7 +145,10 @@ class SubscriptionListView(ShipperView):
             return Subscription.objects.none()
         return selectors.subscription_list(shipper=self.shipper, live_mode=self.live_mode)
 
-    @extend_schema(operation_id="webhooks_subscriptions_list")
+    @extend_schema(
+        operation_id="webhooks_subscriptions_list",
+        responses={200: SubscriptionSerializer(many=True), **ERROR_RESPONSES},
+    )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(SubscriptionSerializer(page, many=True).data)
@@ -178,7 +190,10 @@ class SubscriptionView(ShipperView):
 
 
 class SubscriptionDetailView(SubscriptionView):
-    @extend_schema(operation_id="webhooks_subscriptions_retrieve")
+    @extend_schema(
+        operation_id="webhooks_subscriptions_retrieve",
+        responses={200: SubscriptionSerializer, **ERROR_RESPONSES},
+    )
     def get(self, request, subscription_id):
         return Response(SubscriptionSerializer(self._subscription(subscription_id)).data)
 
@@ -235,13 +250,7 @@ class SubscriptionReplayView(SubscriptionView):
         operation_id="webhooks_subscriptions_replay",
         request=ReplaySerializer,
         responses={
-            202: inline_serializer(
-                "ReplayQueued",
-                fields={
-                    "replayed": serializers.IntegerField(),
-                    "deliveryIds": serializers.ListField(child=serializers.UUIDField()),
-                },
-            ),
+            202: ReplayQueuedSerializer,
             **ERROR_RESPONSES,
         },
         description="Send again every failed or dead delivery created in [from, to).",
@@ -273,12 +282,8 @@ class DeliveryFilter(django_filters.FilterSet):
 
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(data, *args, **kwargs)
-        self.filters["from"] = django_filters.IsoDateTimeFilter(
-            field_name="created_at", lookup_expr="gte"
-        )
-        self.filters["to"] = django_filters.IsoDateTimeFilter(
-            field_name="created_at", lookup_expr="lt"
-        )
+        self.filters["from"] = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+        self.filters["to"] = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
 
 class DeliveryListView(ShipperView):
@@ -293,7 +298,8 @@ class DeliveryListView(ShipperView):
 
     @extend_schema(
         operation_id="webhooks_deliveries_list",
-        parameters=[OpenApiParameter("from", str), OpenApiParameter("to", str)],
+        parameters=[_moment("from", "Created at or after."), _moment("to", "Created before.")],
+        responses={200: DeliverySerializer(many=True), **ERROR_RESPONSES},
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -303,7 +309,10 @@ class DeliveryListView(ShipperView):
 class DeliveryDetailView(ShipperView):
     serializer_class = DeliveryDetailSerializer
 
-    @extend_schema(operation_id="webhooks_deliveries_retrieve")
+    @extend_schema(
+        operation_id="webhooks_deliveries_retrieve",
+        responses={200: DeliveryDetailSerializer, **ERROR_RESPONSES},
+    )
     def get(self, request, delivery_id):
         delivery = selectors.delivery_get(
             shipper=self.shipper, live_mode=self.live_mode, delivery_id=delivery_id
