@@ -9,9 +9,10 @@ It prepares a fresh PostgreSQL database (``DATABASE_URL``, default
 migrated), starts a receiver (``bench/receiver.py``, aiohttp on a free port of 127.0.0.1,
 answering 200 at once and recording ``webhook-id``, path and ``time.time()`` of each request)
 and subscribes one test-mode shipper to it K times (``/hooks/<k>?token=…``, every event type).
-It starts W Celery workers (``python -m celery -A config worker``) on a queue of its own,
-``bench-<run id>`` on ``REDIS_URL`` (default ``redis://127.0.0.1:6379/0``), and waits until
-every one answers a ping. Then, in this process:
+It starts W Celery workers (``python -m celery -A config worker``) on a deliveries queue of
+its own, ``bench-<run id>-deliveries`` on ``REDIS_URL`` (default ``redis://127.0.0.1:6379/0``;
+``CELERY_QUEUE_PREFIX=bench-<run id>-``, so the planning the orders ask for waits, unconsumed,
+on ``bench-<run id>-planning``), and waits until every one answers a ping. Then, in this process:
 
 1. warm-up: ``--warmup`` orders in one transaction, until every delivery is ``delivered``
    (each worker process opens its database connection and imports what sending needs);
@@ -311,11 +312,11 @@ def celery_workers(
 # --- Setup ----------------------------------------------------------------------------------
 
 
-def bench_env(database_url: str, redis_url: str, queue: str) -> dict[str, str]:
+def bench_env(database_url: str, redis_url: str, queue_prefix: str) -> dict[str, str]:
     env = dict(os.environ)
     env["DATABASE_URL"] = database_url
     env["REDIS_URL"] = redis_url
-    env["CELERY_TASK_DEFAULT_QUEUE"] = queue
+    env["CELERY_QUEUE_PREFIX"] = queue_prefix
     env["WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
     env["DEBUG"] = "false"
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
@@ -324,13 +325,13 @@ def bench_env(database_url: str, redis_url: str, queue: str) -> dict[str, str]:
     return env
 
 
-def redis_cleanup(redis_url: str, queue: str) -> None:
-    """Drop what kombu left in Redis for this run's queue (its list and its binding)."""
+def redis_cleanup(redis_url: str, queue_prefix: str) -> None:
+    """Drop what kombu left in Redis for this run's queues (their lists and bindings)."""
     import redis
 
     with contextlib.suppress(redis.RedisError):
         client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
-        keys = list(client.scan_iter(match=f"*{queue}*", count=1000))
+        keys = list(client.scan_iter(match=f"*{queue_prefix}*", count=1000))
         if keys:
             client.delete(*keys)
         client.close()
@@ -833,8 +834,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     run_id = f"{time.strftime('%Y%m%d%H%M%S')}{secrets.token_hex(2)}"
-    queue = f"bench-{run_id}"
-    env = bench_env(database_url, redis_url, queue)
+    queue_prefix = f"bench-{run_id}-"
+    queue = f"{queue_prefix}deliveries"
+    env = bench_env(database_url, redis_url, queue_prefix)
     # This process writes the orders and queues the tasks: the same settings as the workers.
     os.environ.update(env)
     slots = args.workers * (1 if args.pool == "solo" else args.concurrency)
@@ -856,7 +858,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args, env, run_id, queue, bare_connections)
     finally:
-        redis_cleanup(redis_url, queue)
+        redis_cleanup(redis_url, queue_prefix)
 
 
 def run(

@@ -27,6 +27,7 @@ from carriers.selection import (
 )
 from carriers.selectors import catalogue_load, plan_shared_with, shipment_of
 from config.api.errors import Conflict, InvalidInput
+from config.sweeping import queue_room, rows_take
 from orders.events import order_event_target
 from orders.models import Order, OrderHistory, OrderStatus, order_can_move
 from webhooks.services import event_append
@@ -49,6 +50,12 @@ PLANNING_KEYS = frozenset(
 )
 # Orders per planning task: one catalogue load serves them all.
 PLANNING_BATCH = 100
+# Orders one sweep queues at most: two reads over the partial index of orders asking for
+# planning and one UPDATE (a few ms for 1,000), and 10 tasks, which plan at ~100 orders/s.
+PLANNING_SWEEP_LIMIT = 1_000
+# The sweeper tops the planning queue up to this many tasks and no further: anything it added
+# to a longer queue would only wait behind the rest.
+PLANNING_SWEEP_QUEUE_CEILING = 20
 # The sweeper's waits before planning a failing order again, after failure 1, 2, …; after the
 # last one it stops, and the order waits for a change or a dispatcher. Whatever made planning
 # raise is most often in the order's own data, which no number of retries mends.
@@ -333,6 +340,8 @@ def planning_failure_record(
                 "retry_at": retry_at,
             },
         )
+        # Its task is spent: from now on the failure's retry time says when it is due.
+        Order.objects.filter(id=order_id).update(planning_queued_at=None)
     return failure
 
 
@@ -394,27 +403,42 @@ def plan_release(*, order: Order) -> None:
 
 
 def planning_request(*, order_ids: list) -> None:
-    """Queue planning after commit for orders whose ``needs_planning`` the caller has set.
+    """Queue planning after commit for orders whose ``needs_planning`` (and
+    ``planning_queued_at``) the caller has set.
 
     The flag, saved in the caller's transaction, is what counts: if the broker is down the
-    sweeper finds the orders later.
+    orders lose their stamp and the next sweep queues them.
     """
-    from carriers.tasks import orders_plan as orders_plan_task
-    from config.queue import enqueue_on_commit
-
     ids = [str(i) for i in order_ids]
-    for start in range(0, len(ids), PLANNING_BATCH):
-        enqueue_on_commit(orders_plan_task, ids[start : start + PLANNING_BATCH])
+    if ids:
+        transaction.on_commit(lambda: _planning_queue(ids))
 
 
-def planning_sweep(*, now: datetime | None = None, limit: int = 1000) -> int:
-    """Queue planning for orders that asked for it and were not planned within the grace.
-
-    Orders whose planning failed come back only when their retry is due or they changed.
-    """
+def _planning_queue(order_ids: list[str]) -> None:
     from carriers.tasks import orders_plan as orders_plan_task
     from config.queue import enqueue
 
+    for start in range(0, len(order_ids), PLANNING_BATCH):
+        batch = order_ids[start : start + PLANNING_BATCH]
+        enqueue(
+            orders_plan_task,
+            batch,
+            on_failure=lambda batch=batch: Order.objects.filter(id__in=batch).update(
+                planning_queued_at=None
+            ),
+        )
+
+
+def planning_sweep(*, now: datetime | None = None, limit: int = PLANNING_SWEEP_LIMIT) -> int:
+    """Queue planning for orders that ask for it and are lost: no task out for them, or their
+    task waited past ``PLANNING_QUEUE_LEASE``. Orders whose planning failed come back only
+    when their retry is due or they changed; returns how many were queued."""
+    from carriers.tasks import orders_plan as orders_plan_task
+
+    room = queue_room(orders_plan_task, ceiling=PLANNING_SWEEP_QUEUE_CEILING)
+    if not room:
+        logger.info("Planning sweeper: the planning queue is full; nothing queued.")
+        return 0
     now = now or timezone.now()
     # A failing order waits for its retry time, and after its last try for a change.
     held = PlanningFailure.objects.filter(
@@ -422,14 +446,16 @@ def planning_sweep(*, now: datetime | None = None, limit: int = 1000) -> int:
         order=OuterRef("pk"),
         failed_at__gte=OuterRef("updated_at"),
     )
-    ids = [
-        str(i)
-        for i in Order.objects.filter(
-            needs_planning=True, updated_at__lt=now - timedelta(seconds=settings.PLANNING_GRACE_S)
-        )
-        .exclude(Exists(held))
-        .values_list("id", flat=True)[:limit]
+    asking = Order.objects.filter(needs_planning=True)
+    lost = [
+        asking.filter(planning_queued_at__isnull=True).exclude(Exists(held)).order_by("updated_at"),
+        asking.filter(planning_queued_at__lt=now - settings.PLANNING_QUEUE_LEASE).order_by(
+            "planning_queued_at"
+        ),
     ]
-    for start in range(0, len(ids), PLANNING_BATCH):
-        enqueue(orders_plan_task, ids[start : start + PLANNING_BATCH])
+    with transaction.atomic():
+        ids = rows_take(
+            lost, limit=min(limit, room * PLANNING_BATCH), stamp={"planning_queued_at": now}
+        )
+    _planning_queue([str(i) for i in ids])
     return len(ids)

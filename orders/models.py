@@ -80,6 +80,11 @@ class Order(models.Model):
     # Set with every change that calls for (re)planning, cleared by planning: the outbox the
     # planning sweeper reads, so a lost task never leaves an order unplanned.
     needs_planning = models.BooleanField(default=True)
+    # When its planning task was queued, in the same write as ``needs_planning``; None when no
+    # task is out for it (planning it failed, or the broker refused the task). The sweeper
+    # queues it again only past PLANNING_QUEUE_LEASE, so orders waiting in a long queue are
+    # not queued twice.
+    planning_queued_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=500, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -101,7 +106,7 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["shipper", "live_mode", "-created_at"]),
             models.Index(
-                fields=["updated_at"],
+                fields=["planning_queued_at"],
                 condition=models.Q(needs_planning=True),
                 name="order_needs_planning",
             ),
@@ -222,6 +227,10 @@ class PosFetchStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# Done and failed fetches never run again; these the sweeper watches over.
+POS_FETCH_OPEN_STATUSES = (PosFetchStatus.PENDING, PosFetchStatus.RETRYING, PosFetchStatus.RUNNING)
+
+
 class PosFetch(models.Model):
     """One thin POS event and the fetch it causes; the row, not the queued task, is the truth."""
 
@@ -237,6 +246,10 @@ class PosFetch(models.Model):
     )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(db_index=True)
+    # When a message for it was queued (on acceptance, a retry's countdown, by the sweeper),
+    # or None when none is out: a worker took it, or the broker refused the message. The
+    # sweeper queues it again only past POS_FETCH_QUEUE_LEASE.
+    queued_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     outcome = models.CharField(max_length=200, blank=True)
@@ -249,6 +262,14 @@ class PosFetch(models.Model):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "POS fetch"
+        # The sweeper's "queued long ago?", over the open fetches only.
+        indexes = [
+            models.Index(
+                fields=["queued_at"],
+                condition=models.Q(status__in=POS_FETCH_OPEN_STATUSES, queued_at__isnull=False),
+                name="posfetch_queued",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.entity_id}"

@@ -23,8 +23,15 @@ from accounts.models import Shipper
 from config.api.errors import Conflict, InvalidInput, validation_body
 from config.api.parsers import json_document
 from config.outbound import UnsafeTarget, check_public_url, outbound_session
-from config.queue import enqueue, enqueue_on_commit
-from orders.models import OrderStatus, PosFetch, PosFetchStatus, PosIntegration
+from config.queue import enqueue
+from config.sweeping import queue_room, rows_take
+from orders.models import (
+    POS_FETCH_OPEN_STATUSES,
+    OrderStatus,
+    PosFetch,
+    PosFetchStatus,
+    PosIntegration,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +49,12 @@ POS_FETCH_LEASE = timedelta(minutes=5)
 # Attempts in all, retries included; a fetch whose worker keeps dying stops there too.
 POS_MAX_ATTEMPTS = len(POS_RETRY_SCHEDULE) + 1
 POS_ERROR_KEEP_CHARS = 2000
-# Rows the sweeper queues per run; each is one small task message.
+# Fetches one sweep queues at most: three small indexed reads and one UPDATE, and one task
+# message each.
 POS_SWEEP_BATCH = 500
+# The sweeper tops the POS fetch queue up to this many messages and no further: anything it
+# added to a longer queue would only wait behind the rest.
+POS_SWEEP_QUEUE_CEILING = 500
 
 
 class PosFetchRetryable(Exception):
@@ -136,8 +147,6 @@ def pos_event_accept(
     *, shipper: Shipper, live_mode: bool, event_type: str, entity_id: str
 ) -> PosFetch:
     """Record a thin POS event and queue its fetch; a fetch already waiting absorbs repeats."""
-    from orders.tasks import pos_fetch_run
-
     if event_type not in POS_EVENT_TYPES:
         supported = ", ".join(sorted(POS_EVENT_TYPES))
         raise InvalidInput.for_field(
@@ -167,15 +176,33 @@ def pos_event_accept(
     )
     if waiting:
         return waiting
+    now = timezone.now()
     fetch = PosFetch.objects.create(
         shipper=shipper,
         live_mode=live_mode,
         event_type=event_type,
         entity_id=entity_id,
-        next_attempt_at=timezone.now(),
+        next_attempt_at=now,
+        queued_at=now,
     )
-    enqueue_on_commit(pos_fetch_run, str(fetch.id))
+    _queue_on_commit(fetch.id)
     return fetch
+
+
+def _queue_on_commit(fetch_id) -> None:
+    transaction.on_commit(lambda: _queue(fetch_id))
+
+
+def _queue(fetch_id) -> None:
+    """Queue the fetch now; if the broker refuses, it loses its stamp and the next sweep
+    queues it."""
+    from orders.tasks import pos_fetch_run
+
+    enqueue(
+        pos_fetch_run,
+        str(fetch_id),
+        on_failure=lambda: PosFetch.objects.filter(id=fetch_id).update(queued_at=None),
+    )
 
 
 def _claim(fetch_id: str) -> PosFetch | None:
@@ -186,8 +213,9 @@ def _claim(fetch_id: str) -> PosFetch | None:
         updated_at__lt=now - POS_FETCH_LEASE,
         attempts__lt=POS_MAX_ATTEMPTS,
     )
+    # The message that named it is taken: from now on its lease runs from ``updated_at``.
     claimed = PosFetch.objects.filter(due | abandoned, id=fetch_id).update(
-        status=PosFetchStatus.RUNNING, attempts=F("attempts") + 1, updated_at=now
+        status=PosFetchStatus.RUNNING, attempts=F("attempts") + 1, updated_at=now, queued_at=None
     )
     if not claimed:
         return None
@@ -285,31 +313,39 @@ def _fetch_and_apply(fetch: PosFetch) -> PosFetch:
             )
         else:
             wait = POS_RETRY_SCHEDULE[fetch.attempts - 1]
+            due = timezone.now() + wait
+            # Queued with a countdown: its message stands for the attempt's time.
             _finish(
                 fetch,
                 PosFetchStatus.RETRYING,
                 last_error=str(exc),
-                next_attempt_at=timezone.now() + wait,
+                next_attempt_at=due,
+                queued_at=due,
             )
-            enqueue(task, str(fetch.id), countdown=wait.total_seconds())
+            enqueue(
+                task,
+                str(fetch.id),
+                countdown=wait.total_seconds(),
+                on_failure=lambda: PosFetch.objects.filter(id=fetch.id).update(queued_at=None),
+            )
     return fetch
 
 
 def pos_fetch_retry_now(*, fetch: PosFetch) -> None:
     """A dispatcher's retry: the fetch is due again at once, whatever its state."""
-    from orders.tasks import pos_fetch_run as task
-
-    PosFetch.objects.filter(id=fetch.id).exclude(status=PosFetchStatus.RUNNING).update(
-        status=PosFetchStatus.RETRYING, next_attempt_at=timezone.now(), updated_at=timezone.now()
-    )
-    enqueue_on_commit(task, str(fetch.id))
-
-
-def pos_fetch_sweep() -> int:
-    """Queue every fetch that is due or whose worker vanished; returns how many."""
-    from orders.tasks import pos_fetch_run as task
-
     now = timezone.now()
+    PosFetch.objects.filter(id=fetch.id).exclude(status=PosFetchStatus.RUNNING).update(
+        status=PosFetchStatus.RETRYING, next_attempt_at=now, updated_at=now, queued_at=now
+    )
+    _queue_on_commit(fetch.id)
+
+
+def pos_fetch_sweep(*, now=None) -> int:
+    """Queue the fetches that are lost: due with no message out for them, their message
+    waited past ``POS_FETCH_QUEUE_LEASE``, or their worker vanished; returns how many."""
+    from orders.tasks import pos_fetch_run as task
+
+    now = now or timezone.now()
     abandoned = Q(status=PosFetchStatus.RUNNING, updated_at__lt=now - POS_FETCH_LEASE)
     # Whatever in a fetch stops its worker would stop the next one too.
     PosFetch.objects.filter(abandoned, attempts__gte=POS_MAX_ATTEMPTS).update(
@@ -317,13 +353,27 @@ def pos_fetch_sweep() -> int:
         outcome=f"failed: its worker stopped during {POS_MAX_ATTEMPTS} attempts",
         updated_at=now,
     )
-    due = PosFetch.objects.filter(
-        Q(status__in=[PosFetchStatus.PENDING, PosFetchStatus.RETRYING], next_attempt_at__lte=now)
-        | abandoned
-    ).values_list("id", flat=True)[:POS_SWEEP_BATCH]
-    ids = [str(i) for i in due]
+    room = queue_room(task, ceiling=POS_SWEEP_QUEUE_CEILING)
+    if not room:
+        logger.info("POS fetch sweeper: the POS fetch queue is full; nothing queued.")
+        return 0
+    open_rows = PosFetch.objects.filter(status__in=POS_FETCH_OPEN_STATUSES)
+    lost = [
+        # Due, and nothing queued for it: a message the broker refused.
+        open_rows.filter(
+            status__in=[PosFetchStatus.PENDING, PosFetchStatus.RETRYING],
+            queued_at__isnull=True,
+            next_attempt_at__lte=now,
+        ).order_by("next_attempt_at"),
+        # Queued, and still not taken long after: the message is lost.
+        open_rows.filter(queued_at__lt=now - settings.POS_FETCH_QUEUE_LEASE).order_by("queued_at"),
+        # Taken by a worker that vanished.
+        open_rows.filter(abandoned, queued_at__isnull=True).order_by("updated_at"),
+    ]
+    with transaction.atomic():
+        ids = rows_take(lost, limit=min(POS_SWEEP_BATCH, room), stamp={"queued_at": now})
     for fetch_id in ids:
-        enqueue(task, fetch_id)
+        _queue(fetch_id)
     return len(ids)
 
 

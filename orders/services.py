@@ -120,6 +120,8 @@ def _new_order(
 ) -> tuple[Order, list, list]:
     order = Order(shipper=shipper, live_mode=live_mode, **order_columns(spec))
     order.created_at = order.updated_at = timezone.now()
+    # Creating it queues its planning (``planning_request``), after the same commit.
+    order.planning_queued_at = order.created_at
     return order, line_rows(order, spec["lines"]), collo_rows(order, spec["collis"])
 
 
@@ -239,7 +241,7 @@ def _apply_update(order: Order, spec: dict[str, Any], actor: str) -> tuple[Order
         )
     replan = order.status in PLANNABLE and not PLANNING_KEYS.isdisjoint(changed)
     if replan:
-        order.needs_planning = True
+        order.needs_planning, order.planning_queued_at = True, timezone.now()
     order.save()
     if replan:
         planning_request(order_ids=[order.id])

@@ -130,6 +130,10 @@ class OptimizationJob(models.Model):
     # Runs started since the job was queued: a job whose worker keeps stopping is failed by
     # the sweeper instead of being started again for ever.
     attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    # When its run was queued (created, run again, or by the sweeper), or None when no message
+    # is out for it (a worker took it, or the broker refused it). The sweeper queues a queued
+    # job again only past ROUTING_JOB_QUEUE_LEASE.
+    queued_at = models.DateTimeField(null=True, blank=True, editable=False)
     error = models.TextField(blank=True)
     # The solution until approval: routes with their stops and figures, and who was left out.
     solution = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)

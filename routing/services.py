@@ -6,12 +6,14 @@ import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from config.api.errors import Conflict, InvalidInput
-from config.queue import enqueue_on_commit
+from config.queue import enqueue
+from config.sweeping import rows_take
 from orders.events import order_event_target
 from orders.models import Order, OrderHistory, OrderStatus, order_can_move
 from routing.matrix import MatrixUnavailable
@@ -42,6 +44,8 @@ STALE_AFTER_S = 300
 # Runs a job may start; one whose worker stopped this often is failed by the sweeper, since
 # something in it stops workers and starting it again would only stop the next one.
 MAX_JOB_ATTEMPTS = 3
+# Jobs one sweep looks at: a handful are ever open at once, each a row and one message.
+JOBS_SWEEP_LIMIT = 100
 # The reason given for an order whose data cannot be routed (the job says which data).
 INVALID_ORDER_DATA = "invalid-order-data"
 
@@ -91,20 +95,31 @@ def job_create(
         time_budget_s=time_budget_s,
         seed=seed,
         status=JobStatus.QUEUED,
+        queued_at=timezone.now(),
         created_by=actor,
         number=_next_number(),
     )
     job.vehicle_groups.set(vehicle_groups)
     job.gates.set(gates)
     job.orders.set(orders)
-    _queue(job)
+    _queue_on_commit(job.id)
     return job
 
 
-def _queue(job: OptimizationJob) -> None:
+def _queue_on_commit(job_id) -> None:
+    transaction.on_commit(lambda: _queue(job_id))
+
+
+def _queue(job_id) -> None:
+    """Queue the job's run now; if the broker refuses, it loses its stamp and the next sweep
+    queues it."""
     from routing.tasks import job_run as job_run_task
 
-    enqueue_on_commit(job_run_task, str(job.id))
+    enqueue(
+        job_run_task,
+        str(job_id),
+        on_failure=lambda: OptimizationJob.objects.filter(id=job_id).update(queued_at=None),
+    )
 
 
 @transaction.atomic
@@ -117,8 +132,9 @@ def job_rerun(*, job: OptimizationJob) -> OptimizationJob:
         raise Conflict("The job is already queued or running.", code="job_active")
     job.status, job.progress, job.cancel_requested, job.error = JobStatus.QUEUED, 0, False, ""
     job.solution, job.meta, job.attempts = {}, {}, 0
+    job.queued_at = timezone.now()
     job.save()
-    _queue(job)
+    _queue_on_commit(job.id)
     return job
 
 
@@ -139,19 +155,16 @@ def job_cancel(*, job: OptimizationJob) -> OptimizationJob:
 
 
 def jobs_sweep(*, now: datetime | None = None) -> int:
-    """Queue again the jobs a crashed worker left running, or a lost message left queued;
-    fail those whose worker stopped ``MAX_JOB_ATTEMPTS`` times. Returns how many it queued."""
-    from config.queue import enqueue
-    from routing.tasks import job_run as job_run_task
-
+    """Queue again the jobs a crashed worker left running, and queued jobs whose message is
+    lost (none out for them, or it waited past ``ROUTING_JOB_QUEUE_LEASE``); fail those whose
+    worker stopped ``MAX_JOB_ATTEMPTS`` times. Returns how many it queued."""
     now = now or timezone.now()
-    stale = []
-    for job in OptimizationJob.objects.filter(status__in=ACTIVE):
+    requeued = 0
+    running = OptimizationJob.objects.filter(status=JobStatus.RUNNING).order_by("started_at")
+    for job in running[:JOBS_SWEEP_LIMIT]:
         since = job.started_at or job.created_at
-        if now - since > timedelta(seconds=job.time_budget_s + STALE_AFTER_S):
-            stale.append(job)
-    queued = 0
-    for job in stale:
+        if now - since <= timedelta(seconds=job.time_budget_s + STALE_AFTER_S):
+            continue
         if job.attempts >= MAX_JOB_ATTEMPTS:
             OptimizationJob.objects.filter(id=job.id, status=job.status).update(
                 status=JobStatus.FAILED,
@@ -160,12 +173,20 @@ def jobs_sweep(*, now: datetime | None = None) -> int:
                 "finishing it; it is not started again. Check its orders, then run it again.",
             )
             continue
-        OptimizationJob.objects.filter(id=job.id, status=job.status).update(
-            status=JobStatus.QUEUED, started_at=None, progress=0
-        )
-        enqueue(job_run_task, str(job.id))
-        queued += 1
-    return queued
+        if OptimizationJob.objects.filter(id=job.id, status=job.status).update(
+            status=JobStatus.QUEUED, started_at=None, progress=0, queued_at=now
+        ):
+            requeued += 1
+            _queue(job.id)
+    lost = OptimizationJob.objects.filter(
+        Q(queued_at__isnull=True) | Q(queued_at__lt=now - settings.ROUTING_JOB_QUEUE_LEASE),
+        status=JobStatus.QUEUED,
+    ).order_by("created_at")
+    with transaction.atomic():
+        ids = rows_take([lost], limit=JOBS_SWEEP_LIMIT, stamp={"queued_at": now})
+    for job_id in ids:
+        _queue(job_id)
+    return requeued + len(ids)
 
 
 def _claim(job_id) -> OptimizationJob | None:
@@ -175,7 +196,8 @@ def _claim(job_id) -> OptimizationJob | None:
             return None
         job.status, job.started_at, job.progress = JobStatus.RUNNING, timezone.now(), 0
         job.attempts += 1
-        job.save(update_fields=["status", "started_at", "progress", "attempts"])
+        job.queued_at = None  # its message is taken
+        job.save(update_fields=["status", "started_at", "progress", "attempts", "queued_at"])
         return job
 
 

@@ -80,3 +80,31 @@ def _api_never_answers_5xx(monkeypatch):
         return response
 
     monkeypatch.setattr(Client, "request", guarded)
+
+
+@pytest.fixture
+def failing_inserts(db):
+    """Make every INSERT into a model's table fail in the database itself (a trigger, rolled
+    back with the test), to prove what a service writes commits or rolls back as one."""
+    from django.db import connection
+
+    def install(model) -> None:
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    "CREATE OR REPLACE FUNCTION waybill_test_refuse() RETURNS trigger AS "
+                    "$$ BEGIN RAISE EXCEPTION 'insert refused by the test'; END $$ "
+                    "LANGUAGE plpgsql"
+                )
+                cursor.execute(
+                    f'CREATE TRIGGER waybill_test_refuse BEFORE INSERT ON "{table}" '
+                    "FOR EACH ROW EXECUTE FUNCTION waybill_test_refuse()"
+                )
+            else:
+                cursor.execute(
+                    f'CREATE TRIGGER waybill_test_refuse BEFORE INSERT ON "{table}" '
+                    "BEGIN SELECT RAISE(ABORT, 'insert refused by the test'); END"
+                )
+
+    return install

@@ -69,13 +69,16 @@ class Event(models.Model):
 
     def envelope(self) -> dict:
         """The envelope every subscriber receives (seed 004)."""
+        return {**self.envelope_head(), "data": self.data}
+
+    def envelope_head(self, version: str | None = None) -> dict:
+        """The envelope but its ``data``, which comes last; ``version`` when it is rebuilt."""
         return {
             "id": str(self.id),
             "type": self.type,
-            "version": self.version,
+            "version": version or self.version,
             "liveMode": self.live_mode,
             "dateTime": self.date_time.isoformat().replace("+00:00", "Z"),
-            "data": self.data,
         }
 
 
@@ -136,8 +139,10 @@ class Delivery(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    # Served by the (subscription, -created_at) index: every index here is written again at
+    # each claim and settle, since they change the status.
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.CASCADE, related_name="deliveries"
+        Subscription, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     version = models.CharField(max_length=10)
     # Set only when the subscription pins another version than the event's stored one.
@@ -148,11 +153,21 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # When a message naming this delivery was put on the queue (at fan-out, replay, a retry's
+    # countdown, by the sweeper), or None when none is out: a worker took it, the broker
+    # refused it, or its retry waits for the sweeper. The sweeper queues it again only once
+    # this is older than WEBHOOK_QUEUE_LEASE, so work waiting in a long queue is not doubled.
+    queued_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.CharField(max_length=1000, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     replay_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replays",
+        db_index=False,  # the partial index below: few deliveries are replays
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -160,9 +175,31 @@ class Delivery(models.Model):
         ordering = ["-created_at"]
         verbose_name_plural = "deliveries"
         permissions = [("replay_delivery", "Can replay webhook deliveries")]
+        # The sweeper's questions, each over a partial index that holds only the open rows it
+        # asks about, so a sweep costs the same whatever the size of the history. Delivered,
+        # dead and cancelled deliveries are never queued again (a replay is a new delivery).
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"]),
             models.Index(fields=["subscription", "-created_at"]),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status__in=DELIVERY_DUE_STATUSES, queued_at__isnull=True),
+                name="delivery_due_unqueued",
+            ),
+            models.Index(
+                fields=["queued_at"],
+                condition=models.Q(status__in=DELIVERY_DUE_STATUSES, queued_at__isnull=False),
+                name="delivery_queued",
+            ),
+            models.Index(
+                fields=["claimed_until"],
+                condition=models.Q(status=DeliveryStatus.SENDING),
+                name="delivery_claimed",
+            ),
+            models.Index(
+                fields=["replay_of"],
+                condition=models.Q(replay_of__isnull=False),
+                name="delivery_replay_of",
+            ),
         ]
 
     def __str__(self) -> str:

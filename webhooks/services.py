@@ -119,6 +119,7 @@ def _fan_out(events: list[Event]) -> None:
                     version=version,
                     payload=payload,
                     next_attempt_at=now,
+                    queued_at=now,
                 )
             )
     Delivery.objects.bulk_create(deliveries)
@@ -126,12 +127,27 @@ def _fan_out(events: list[Event]) -> None:
 
 
 def deliveries_queue_on_commit(*, delivery_ids: list) -> None:
-    from config.queue import enqueue_on_commit
+    """``deliveries_queue`` once the transaction that stamped the rows ``queued_at`` commits."""
+    ids = list(delivery_ids)
+    if ids:
+        transaction.on_commit(lambda: deliveries_queue(delivery_ids=ids))
+
+
+def deliveries_queue(*, delivery_ids: list) -> None:
+    """Queue sending now, in batches. A batch the broker refuses loses its ``queued_at``, so
+    the next sweep queues it instead of waiting out its lease."""
+    from config.queue import enqueue
     from webhooks.tasks import deliveries_send
 
     for start in range(0, len(delivery_ids), DELIVERY_BATCH):
         batch = [str(i) for i in delivery_ids[start : start + DELIVERY_BATCH]]
-        enqueue_on_commit(deliveries_send, batch)
+        enqueue(
+            deliveries_send,
+            batch,
+            on_failure=lambda batch=batch: Delivery.objects.filter(id__in=batch).update(
+                queued_at=None
+            ),
+        )
 
 
 # --- subscriptions -----------------------------------------------------------------------
@@ -307,6 +323,7 @@ def deliveries_replay(*, deliveries: list[Delivery]) -> list[Delivery]:
                 version=d.version,
                 payload=d.payload,
                 next_attempt_at=now,
+                queued_at=now,
                 replay_of=d,
             )
             for d in deliveries

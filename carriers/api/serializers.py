@@ -18,7 +18,6 @@ from orders.api.serializers import (
 )
 from orders.models import OrderStatus
 
-
 # A plan document's status: a plan's, or why there is none yet.
 PLAN_OUTCOMES = [("pending", "Pending"), ("cancelled", "Cancelled"), *PlanStatus.choices]
 

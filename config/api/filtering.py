@@ -5,29 +5,35 @@ from __future__ import annotations
 from django_filters import MultipleChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
 
 
-class OneValueFilterBackend(DjangoFilterBackend):
-    """A query parameter that takes one value, given twice, is a 400 naming it.
+class StrictQueryFilterBackend(DjangoFilterBackend):
+    """A list refuses query parameters it does not know, and one-value parameters given twice.
 
-    Django reads the last of `?type=a&type=b` while a proxy or cache in front may read the first:
-    two readers, two different lists. Filters that take several values (`status`) may repeat.
+    `?stauts=planned` would otherwise list every order, and for `?type=a&type=b` Django reads
+    the last while a proxy or cache in front may read the first: two readers, two lists. Filters
+    that take several values (`status`) may repeat; a view names any other parameter it reads
+    in `extra_query_params`.
     """
 
     def filter_queryset(self, request, queryset, view):
-        names = set()
         filterset = self.get_filterset(request, queryset, view)
-        if filterset is not None:
-            names |= {
-                name
-                for name, query_filter in filterset.filters.items()
-                if not isinstance(query_filter, MultipleChoiceFilter)
-            }
+        filters = filterset.filters if filterset is not None else {}
         paginator = getattr(view, "paginator", None)
-        for attribute in ("cursor_query_param", "page_size_query_param"):
-            if getattr(paginator, attribute, None):
-                names.add(getattr(paginator, attribute))
-        repeated = sorted(name for name in names if len(request.query_params.getlist(name)) > 1)
-        if repeated:
-            raise ValidationError({name: ["Give this parameter once."] for name in repeated})
+        one_value = {name for name, f in filters.items() if not isinstance(f, MultipleChoiceFilter)}
+        one_value |= {
+            getattr(paginator, attribute)
+            for attribute in ("cursor_query_param", "page_size_query_param")
+            if getattr(paginator, attribute, None)
+        }
+        one_value |= set(getattr(view, "extra_query_params", ()))
+        known = one_value | set(filters) | {api_settings.URL_FORMAT_OVERRIDE}
+        errors = {name: ["Unknown query parameter."] for name in request.query_params}
+        errors = {name: message for name, message in errors.items() if name not in known}
+        for name in one_value:
+            if len(request.query_params.getlist(name)) > 1:
+                errors[name] = ["Give this parameter once."]
+        if errors:
+            raise ValidationError(dict(sorted(errors.items())))
         return super().filter_queryset(request, queryset, view)

@@ -41,7 +41,8 @@ class ErrorSerializer(serializers.Serializer):
 ERROR_DESCRIPTIONS = {
     400: (
         "Invalid input: `errors` names each field (or query parameter) and what is wrong. "
-        "No text anywhere in a request may hold a NUL character or an unpaired surrogate."
+        "No text anywhere in a request may hold a NUL character or an unpaired surrogate. "
+        "A list refuses query parameters it does not document, and one-value ones given twice."
     ),
     401: "No API key, or an unknown, revoked or expired one.",
     403: "The key or user may not use this endpoint.",

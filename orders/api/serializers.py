@@ -40,6 +40,9 @@ class StrictCharField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        # The published limit is on the text as sent, before surrounding white space is trimmed.
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 
@@ -260,8 +263,9 @@ class LineSerializer(StrictSerializer):
     taxRate = serializers.DecimalField(  # noqa: N815
         max_digits=5, decimal_places=2, min_value=0, max_value=100, required=False, default=0
     )
+    # Wide enough for the largest quantity times the largest price, with tax.
     total = serializers.DecimalField(
-        max_digits=20, decimal_places=2, read_only=True, help_text="quantity × price, with tax."
+        max_digits=26, decimal_places=2, read_only=True, help_text="quantity × price, with tax."
     )
 
 

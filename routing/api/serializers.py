@@ -1,3 +1,6 @@
+import math
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from carriers.api.serializers import StopSerializer
@@ -15,7 +18,8 @@ class StrictIntegerField(serializers.IntegerField):
     default_error_messages = {"invalid": "Must be a whole number."}
 
     def to_internal_value(self, data):
-        if isinstance(data, float) and data.is_integer():
+        # The JSON parser reads 30.0 as a Decimal (config.api.parsers).
+        if isinstance(data, float | Decimal) and math.isfinite(data) and data == int(data):
             data = int(data)
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")

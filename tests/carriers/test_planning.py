@@ -211,9 +211,8 @@ def test_the_sweeper_finds_orders_whose_planning_task_was_lost(create_order, set
     ServiceFactory()
     fresh = create_order()
     waiting = create_order()
-    Order.objects.filter(id=waiting["id"]).update(
-        updated_at=Order.objects.get(id=waiting["id"]).updated_at.replace(year=2020)
-    )
+    long_ago = Order.objects.get(id=waiting["id"]).updated_at.replace(year=2020)
+    Order.objects.filter(id=waiting["id"]).update(updated_at=long_ago, planning_queued_at=long_ago)
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from config.celery_app import app
 

@@ -1,7 +1,6 @@
 """End to end: the API queues, a real Celery worker fetches from a real POS server."""
 
 import json
-import time
 
 import pytest
 from rest_framework.test import APIClient
@@ -9,19 +8,10 @@ from werkzeug import Response
 
 from accounts.services import api_key_create
 from orders.models import Order, OrderStatus, PosFetch, PosFetchStatus, PosIntegration
+from tests.e2e.conftest import wait_for
 from tests.factories import ShipperFactory, order_payload
 
 pytestmark = pytest.mark.e2e
-
-
-def _wait_for(predicate, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for the worker")
 
 
 def test_it_fetches_pos_orders_through_a_real_worker_with_retries(
@@ -63,8 +53,8 @@ def test_it_fetches_pos_orders_through_a_real_worker_with_retries(
     def done(fetch_id):
         return lambda: PosFetch.objects.filter(id=fetch_id, status=PosFetchStatus.DONE).first()
 
-    _wait_for(done(gone.json()["id"]))
-    fetched = _wait_for(done(fresh.json()["id"]), timeout=90)
+    wait_for(done(gone.json()["id"]))
+    fetched = wait_for(done(fresh.json()["id"]), timeout=90)
 
     assert Order.objects.get(creator_order_id="E2E-GONE").status == OrderStatus.CANCELLED
     assert fetched.attempts == 2  # a 500, then the retry after back-off

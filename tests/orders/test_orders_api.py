@@ -1,8 +1,11 @@
 from datetime import datetime
 
 import pytest
+from django.db import DatabaseError
 
-from orders.models import Order, OrderHistory, OrderStatus
+from orders.api.serializers import order_spec_from
+from orders.models import Collo, Order, OrderHistory, OrderLine, OrderStatus
+from orders.services import order_create
 from tests.factories import order_payload
 from webhooks.models import Event
 
@@ -63,6 +66,23 @@ def test_it_writes_the_created_event_and_history_in_the_same_transaction(client_
     history = OrderHistory.objects.filter(order_id=body["id"])
     assert [h.action for h in history] == ["created"]
     assert history[0].actor.startswith("api-key:wb_test_")
+
+
+def test_it_writes_no_order_or_history_when_its_event_cannot_be_written(shipper_a, failing_inserts):
+    failing_inserts(Event)
+
+    with pytest.raises(DatabaseError):
+        order_create(
+            shipper=shipper_a,
+            live_mode=False,
+            spec=order_spec_from(order_payload(creatorOrderId="TXN-1")),
+            actor="test",
+        )
+
+    assert not Order.objects.exists()
+    assert not OrderLine.objects.exists() and not Collo.objects.exists()
+    assert not OrderHistory.objects.exists()
+    assert not Event.objects.exists()
 
 
 def test_it_answers_409_naming_the_existing_order_for_a_duplicate_creator_order_id(client_a):

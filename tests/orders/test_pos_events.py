@@ -220,6 +220,8 @@ def test_the_sweeper_requeues_due_and_abandoned_fetches(client_a, integration_a)
         next_attempt_at=timezone.now(),
     )
     PosFetch.objects.filter(id=abandoned.id).update(updated_at=timezone.now() - timedelta(hours=1))
+    # Queued an hour ago and never taken: its message is lost.
+    PosFetch.objects.filter(id=due).update(queued_at=timezone.now() - timedelta(hours=1))
 
     assert pos.pos_fetch_sweep() == 2
     assert {str(f.id) for f in PosFetch.objects.filter(entity_id__in=["POS-12", "STUCK"])} == {

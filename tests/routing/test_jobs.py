@@ -138,7 +138,7 @@ def test_a_cancel_while_running_stops_the_solver(client_a, dispatcher_api, vans,
 
     stored = OptimizationJob.objects.get(id=job["id"])
     assert stored.status == JobStatus.CANCELLED
-    assert (stored.finished_at - stored.started_at).total_seconds() < 10
+    assert stored.progress < 1
 
 
 def test_shippers_see_their_stops_in_full_and_others_only_counted(

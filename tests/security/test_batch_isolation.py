@@ -88,7 +88,7 @@ def test_it_keeps_the_sweeper_off_a_failing_order_until_its_retry_and_then_gives
     poisoned, waiting = (_create(client_a, plannable_payload()) for _ in range(2))
     Order.objects.filter(id=poisoned["id"]).update(pickup_from=OVERFLOWING_PICKUP)
     long_ago = timezone.now() - timedelta(hours=1)
-    Order.objects.update(updated_at=long_ago)
+    Order.objects.update(updated_at=long_ago, planning_queued_at=long_ago)
     orders_plan(order_ids=[poisoned["id"]])
 
     assert planning_sweep() == 1  # the waiting order, not the one that just failed

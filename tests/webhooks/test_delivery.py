@@ -3,10 +3,14 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import DatabaseError
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 from werkzeug import Response
 
+from orders.api.serializers import order_spec_from
+from orders.models import Order
+from orders.services import order_create
 from tests.factories import order_payload
 from webhooks import sending, services
 from webhooks.models import Delivery, DeliveryStatus, Event, Subscription
@@ -60,6 +64,24 @@ def test_it_fans_an_event_out_to_each_wanting_subscription_in_the_same_transacti
     assert deliveries[0].event.type == "OrderCreated"
     assert deliveries[0].event.entity_id == order["id"]
     assert deliveries[0].status == DeliveryStatus.PENDING
+
+
+def test_it_writes_no_order_or_event_when_a_delivery_cannot_be_written(
+    shipper_a, subscription_a, failing_inserts
+):
+    failing_inserts(Delivery)
+
+    with pytest.raises(DatabaseError):
+        order_create(
+            shipper=shipper_a,
+            live_mode=False,
+            spec=order_spec_from(order_payload(creatorOrderId="TXN-2")),
+            actor="test",
+        )
+
+    assert not Order.objects.exists()
+    assert not Event.objects.exists()
+    assert not Delivery.objects.exists()
 
 
 def test_it_delivers_a_signed_envelope_that_standard_webhooks_verifies(
@@ -284,7 +306,8 @@ def test_the_sweeper_queues_overdue_and_abandoned_deliveries(client_a, subscript
     _create_order(client_a)
     first, second, third = Delivery.objects.order_by("created_at")
     Delivery.objects.filter(id=first.id).update(
-        next_attempt_at=timezone.now() - timedelta(minutes=1)
+        next_attempt_at=timezone.now() - timedelta(minutes=10),
+        queued_at=timezone.now() - timedelta(minutes=10),  # its message is lost
     )
     Delivery.objects.filter(id=second.id).update(
         status=DeliveryStatus.SENDING, claimed_until=timezone.now() - timedelta(seconds=1)

@@ -87,6 +87,7 @@ class EventListView(ShipperView):
     serializer_class = EventSerializer
     filterset_class = EventFilter
     pagination_class = EventPagination
+    extra_query_params = ("sort",)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 
 from accounts.models import ApiKeyMode, Shipper
 from accounts.services import api_key_create
+from config.queues import LONG_KINDS, SHORT_KINDS, queue_names
 
 DEMO_ADMIN = ("admin", "admin")
 
@@ -63,8 +64,29 @@ class Command(BaseCommand):
                 "worker",
                 "-l",
                 "info",
+                "-n",
+                "short@%h",
+                "-Q",
+                queue_names(SHORT_KINDS),
                 "--concurrency",
                 "2",
+            ],
+            # A route optimisation runs for its whole time budget: on a worker of its own.
+            "routing": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-l",
+                "info",
+                "-n",
+                "routing@%h",
+                "-Q",
+                queue_names(LONG_KINDS),
+                "--concurrency",
+                "1",
             ],
             "beat": [python, "-m", "celery", "-A", "config", "beat", "-l", "info"],
         }
