@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.utils import timezone
 
 from carriers.models import Plan, PlanningFailure
@@ -154,6 +155,8 @@ def _assert_sent_around(poisoned: Delivery, deliveries: list[Delivery], httpserv
 def test_it_sends_a_batch_around_a_delivery_whose_payload_cannot_be_serialised(
     client_a, subscription_a, httpserver
 ):
+    if connection.vendor == "postgresql":
+        pytest.skip("jsonb refuses a lone surrogate: PostgreSQL cannot hold this poison")
     httpserver.expect_request("/hooks").respond_with_data("ok")
     deliveries = _three_deliveries(client_a)
     poisoned = deliveries[1]
