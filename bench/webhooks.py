@@ -728,7 +728,7 @@ def bare_post(env: dict[str, str], bodies: Path, connections: int, timeout: floa
 PROFILED = {
     "claim": "deliveries_claim",
     "prepare (envelope + sign)": "_prepare",
-    "post (asyncio.run)": "post_messages",
+    "post (HTTP)": "post_messages",
     "settle": "_settle",
 }
 

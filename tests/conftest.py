@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.test import Client
 from rest_framework.test import APIClient
@@ -61,6 +63,14 @@ def anonymous_client() -> APIClient:
 def _allow_local_targets(settings):
     # Test servers listen on loopback; the refusal itself is tested by switching this off.
     settings.WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+
+
+@pytest.fixture(autouse=True)
+def _queues_of_its_own(settings):
+    # A sweeper queues nothing while its queue is full, and nothing consumes the test
+    # broker: what earlier tests left there must not count against this one's sweeps.
+    prefix = f"test-{uuid.uuid4().hex[:8]}-"
+    settings.WORK_QUEUES = {kind: prefix + kind for kind in settings.WORK_QUEUES}
 
 
 @pytest.fixture(autouse=True)
