@@ -59,7 +59,6 @@ def test_an_order_queued_while_the_broker_was_down_is_planned_by_the_sweeper(
         beat=True,
         broker_url=private_redis.url,
         PLANNING_SWEEP_INTERVAL_S="1",
-        PLANNING_GRACE_S="1",
     )
     with broker_of_this_process(private_redis.url):
         private_redis.stop()

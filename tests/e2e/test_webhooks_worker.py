@@ -22,7 +22,6 @@ FAST_RETRIES = {"WEBHOOK_RETRY_SCHEDULE_S": "0,1,1,1,1,1,1,1", "WEBHOOK_RETRY_JI
 # A dead worker's claim runs out quickly and the sweeper looks every second.
 QUICK_RECOVERY = {
     "WEBHOOK_CLAIM_LEASE_S": "4",
-    "WEBHOOK_SWEEP_GRACE_S": "1",
     "WEBHOOK_SWEEP_INTERVAL_S": "1",
     # Messages lost with a restarted Redis count as lost after this.
     "WEBHOOK_QUEUE_LEASE_S": "3",
