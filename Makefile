@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench-ingest bench-selection bench-planning setup clean
+.PHONY: run test lint format bench-ingest bench-webhooks bench-selection bench-planning setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ format: setup
 
 bench-ingest: setup
 	$(PY) bench/ingest.py
+
+bench-webhooks: setup
+	$(PY) bench/webhooks.py
 
 bench-selection: setup
 	$(PY) bench/selection.py
