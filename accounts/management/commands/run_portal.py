@@ -55,39 +55,9 @@ class Command(BaseCommand):
         python = sys.executable
         commands = {
             "web": [python, "manage.py", "runserver", addrport, "--noreload", "--insecure"],
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-l",
-                "info",
-                "-n",
-                "short@%h",
-                "-Q",
-                queue_names(SHORT_KINDS),
-                "--concurrency",
-                "2",
-            ],
+            "worker": _worker(python, "short", SHORT_KINDS, concurrency=2),
             # A route optimisation runs for its whole time budget: on a worker of its own.
-            "routing": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "-l",
-                "info",
-                "-n",
-                "routing@%h",
-                "-Q",
-                queue_names(LONG_KINDS),
-                "--concurrency",
-                "1",
-            ],
+            "routing": _worker(python, "routing", LONG_KINDS, concurrency=1),
             "beat": [python, "-m", "celery", "-A", "config", "beat", "-l", "info"],
         }
         processes = {
@@ -117,3 +87,10 @@ class Command(BaseCommand):
                     process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def _worker(python: str, name: str, kinds: tuple[str, ...], *, concurrency: int) -> list[str]:
+    return [
+        *(python, "-m", "celery", "-A", "config", "worker", "-l", "info"),
+        *("-n", f"{name}@%h", "-Q", queue_names(kinds), "--concurrency", str(concurrency)),
+    ]
