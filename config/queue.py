@@ -35,3 +35,13 @@ def enqueue(
 
 def enqueue_on_commit(task, *args, countdown: float | None = None) -> None:
     transaction.on_commit(lambda: enqueue(task, *args, countdown=countdown))
+
+
+def enqueue_row(task, model, row_id) -> bool:
+    """Queue ``task`` for one row stamped ``queued_at``; a refused publish clears the stamp so
+    the next sweep queues the row instead of waiting out its lease."""
+    return enqueue(
+        task,
+        str(row_id),
+        on_failure=lambda: model.objects.filter(id=row_id).update(queued_at=None),
+    )

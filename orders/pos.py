@@ -23,7 +23,7 @@ from accounts.models import Shipper
 from config.api.errors import Conflict, InvalidInput, validation_body
 from config.api.parsers import json_document
 from config.outbound import UnsafeTarget, check_public_url, outbound_session
-from config.queue import enqueue
+from config.queue import enqueue, enqueue_row
 from config.sweeping import queue_room, rows_take
 from orders.models import (
     POS_FETCH_OPEN_STATUSES,
@@ -198,11 +198,7 @@ def _queue(fetch_id) -> None:
     queues it."""
     from orders.tasks import pos_fetch_run
 
-    enqueue(
-        pos_fetch_run,
-        str(fetch_id),
-        on_failure=lambda: PosFetch.objects.filter(id=fetch_id).update(queued_at=None),
-    )
+    enqueue_row(pos_fetch_run, PosFetch, fetch_id)
 
 
 def _claim(fetch_id: str) -> PosFetch | None:

@@ -12,7 +12,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from config.api.errors import Conflict, InvalidInput
-from config.queue import enqueue
+from config.queue import enqueue_row
 from config.sweeping import rows_take
 from orders.events import order_event_target
 from orders.models import Order, OrderHistory, OrderStatus, order_can_move
@@ -115,11 +115,7 @@ def _queue(job_id) -> None:
     queues it."""
     from routing.tasks import job_run as job_run_task
 
-    enqueue(
-        job_run_task,
-        str(job_id),
-        on_failure=lambda: OptimizationJob.objects.filter(id=job_id).update(queued_at=None),
-    )
+    enqueue_row(job_run_task, OptimizationJob, job_id)
 
 
 @transaction.atomic

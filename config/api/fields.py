@@ -28,7 +28,9 @@ def in_accepted_range(value: date | datetime) -> bool:
     return ACCEPTED_DATES[0] <= day <= ACCEPTED_DATES[1]
 
 
-class BoundedDateTimeField(serializers.DateTimeField):
+class _Bounded:
+    """Refuses a date or time outside ``ACCEPTED_DATES`` once the field has parsed it."""
+
     default_error_messages = {"out_of_range": OUT_OF_RANGE}
 
     def to_internal_value(self, value):
@@ -38,14 +40,12 @@ class BoundedDateTimeField(serializers.DateTimeField):
         return value
 
 
-class BoundedDateField(serializers.DateField):
-    default_error_messages = {"out_of_range": OUT_OF_RANGE}
+class BoundedDateTimeField(_Bounded, serializers.DateTimeField):
+    pass
 
-    def to_internal_value(self, value):
-        value = super().to_internal_value(value)
-        if not in_accepted_range(value):
-            self.fail("out_of_range")
-        return value
+
+class BoundedDateField(_Bounded, serializers.DateField):
+    pass
 
 
 class _BoundedIsoDateTimeFormField(IsoDateTimeField):
