@@ -1,7 +1,7 @@
 """One error shape for every 4xx: ``{"type", "detail", "errors": [{"field", "code", "message"}]}``.
 
-Services raise the small ``WaybillError`` hierarchy below; DRF's own exceptions are mapped onto
-the same shape by ``exception_handler``.
+Services raise the small ``WaybillError`` hierarchy of ``config.errors`` (re-exported here);
+it and DRF's own exceptions are mapped onto the same shape by ``exception_handler``.
 """
 
 from __future__ import annotations
@@ -21,60 +21,15 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-
-class WaybillError(Exception):
-    status_code = 400
-    code = "invalid"
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        code: str | None = None,
-        errors: list[dict[str, str]] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        if code:
-            self.code = code
-        self.errors = errors or []
-        self.extra = extra or {}
-
-    def as_body(self) -> dict[str, Any]:
-        return {"type": self.code, "detail": self.detail, "errors": self.errors, **self.extra}
-
-
-class InvalidInput(WaybillError):
-    status_code = 400
-    code = "validation_error"
-
-    @classmethod
-    def for_field(cls, field: str, message: str, code: str = "invalid") -> InvalidInput:
-        return cls(message, errors=[{"field": field, "code": code, "message": message}])
-
-
-class NotFound(WaybillError):
-    status_code = 404
-    code = "not_found"
-
-
-def first_or_404(queryset, detail: str):
-    """The first row of a tenant-scoped queryset; none (or another tenant's) is a 404."""
-    row = queryset.first()
-    if row is None:
-        raise NotFound(detail)
-    return row
-
-
-class Conflict(WaybillError):
-    status_code = 409
-    code = "conflict"
-
-
-class Unprocessable(WaybillError):
-    status_code = 422
-    code = "unprocessable"
+# Re-exported: the domain errors live in config.errors, which does not import DRF.
+from config.errors import (  # noqa: F401
+    Conflict,
+    InvalidInput,
+    NotFound,
+    Unprocessable,
+    WaybillError,
+    first_or_404,
+)
 
 
 def flatten_errors(detail: Any, path: str = "") -> list[dict[str, str]]:

@@ -1,5 +1,8 @@
 """Fields and filters every Waybill endpoint shares, in bodies and in query parameters.
 
+Strict fields: a string, a boolean, a known field and nothing else; JSON's types are not
+coerced (``1`` is not ``true``, ``5`` is not ``"5"``) and a misspelt field is an error.
+
 Dates and times: Python cannot represent a time before year 1 or after 9999, and a time at
 the edge of that range moves past it when converted to another zone; such a value, once
 stored, breaks every read of the rows around it. So every accepted date lies in
@@ -26,6 +29,51 @@ OUT_OF_RANGE = (
 def in_accepted_range(value: date | datetime) -> bool:
     day = value.date() if isinstance(value, datetime) else value
     return ACCEPTED_DATES[0] <= day <= ACCEPTED_DATES[1]
+
+
+class StrictCharField(serializers.CharField):
+    """A string and nothing else: numbers and booleans are wrong types, not strings."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        # The published limit is on the text as sent, before surrounding white space is trimmed.
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false and nothing else: 0, 1 and "yes" are wrong types, not booleans."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects fields it does not know, so a misspelt field is an error, not silently lost."""
+
+    refuses_unknown_fields = True
+
+    def to_internal_value(self, data):
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        errors = {name: ["Unknown field."] for name in unknown}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if isinstance(exc.detail, dict):
+                errors = {**exc.detail, **errors}
+            elif not errors:
+                raise
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 class _Bounded:

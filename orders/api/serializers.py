@@ -14,7 +14,11 @@ from django.utils import timezone as dj_timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api.fields import BoundedDateTimeField
+from config.api.fields import (
+    BoundedDateTimeField,
+    StrictCharField,
+    StrictSerializer,
+)
 from config.api.schema import REFERENCE_SCHEMA
 from config.api.text import document_errors, reference_normalised, reference_problem
 from orders.models import OrderStatus
@@ -30,51 +34,6 @@ _CANONICAL_ZONES = {name.lower(): name for name in available_timezones()}
 
 def canonical_time_zone(value: str) -> str | None:
     return _CANONICAL_ZONES.get(value.strip().lower())
-
-
-class StrictCharField(serializers.CharField):
-    """A string and nothing else: numbers and booleans are wrong types, not strings."""
-
-    default_error_messages = {"invalid": "Must be a string."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        # The published limit is on the text as sent, before surrounding white space is trimmed.
-        if self.max_length is not None and len(data) > self.max_length:
-            self.fail("max_length", max_length=self.max_length)
-        return super().to_internal_value(data)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """true or false and nothing else: 0, 1 and "yes" are wrong types, not booleans."""
-
-    default_error_messages = {"invalid": "Must be true or false."}
-
-    def to_internal_value(self, data):
-        if not isinstance(data, bool):
-            self.fail("invalid")
-        return data
-
-
-class StrictSerializer(serializers.Serializer):
-    """Rejects fields it does not know, so a misspelt field is an error, not silently lost."""
-
-    refuses_unknown_fields = True
-
-    def to_internal_value(self, data):
-        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
-        errors = {name: ["Unknown field."] for name in unknown}
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            if isinstance(exc.detail, dict):
-                errors = {**exc.detail, **errors}
-            elif not errors:
-                raise
-        if errors:
-            raise serializers.ValidationError(errors)
-        return value
 
 
 @extend_schema_field(REFERENCE_SCHEMA)

@@ -4,8 +4,12 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from carriers.api.serializers import StopSerializer
-from config.api.fields import BoundedDateField
-from orders.api.serializers import StrictBooleanField, StrictCharField, StrictSerializer
+from config.api.fields import (
+    BoundedDateField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictSerializer,
+)
 from routing.models import JobStatus, RouteStatus
 
 

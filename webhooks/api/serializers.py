@@ -1,8 +1,12 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api.fields import BoundedDateTimeField
-from orders.api.serializers import StrictBooleanField, StrictCharField, StrictSerializer
+from config.api.fields import (
+    BoundedDateTimeField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictSerializer,
+)
 from webhooks.catalogue import CATALOGUE
 from webhooks.models import DeliveryStatus, EventCategory
 
