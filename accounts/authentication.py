@@ -4,34 +4,34 @@ from rest_framework import authentication, exceptions
 
 from accounts.models import ApiKey
 from accounts.services import KEY_PREFIXES, api_key_hash, api_key_touch
+from accounts.tenancy import Tenant
 
 
 @dataclass(frozen=True)
 class ApiPrincipal:
-    """Who is calling: one shipper or one carrier, in live or test mode."""
+    """Who is calling: the key, and the tenant it acts for (built once, here)."""
 
     api_key: ApiKey
+    tenant: Tenant
 
     is_authenticated = True
     is_anonymous = False
 
     @property
     def shipper(self):
-        return self.api_key.shipper
+        return self.tenant.shipper
 
     @property
     def carrier(self):
-        return self.api_key.carrier
+        return self.tenant.carrier
 
     @property
     def live_mode(self) -> bool:
-        return self.api_key.live_mode
+        return self.tenant.live_mode
 
     @property
     def scope(self) -> str:
-        kind = "shipper" if self.api_key.shipper_id else "carrier"
-        tenant_id = self.api_key.shipper_id or self.api_key.carrier_id
-        return f"{kind}:{tenant_id}:{self.api_key.mode}"
+        return self.tenant.scope
 
     @property
     def actor(self) -> str:
@@ -60,7 +60,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if api_key is None or not (api_key.tenant and api_key.tenant.active):
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         api_key_touch(api_key=api_key)
-        return ApiPrincipal(api_key=api_key), api_key
+        return ApiPrincipal(api_key=api_key, tenant=Tenant.of_api_key(api_key)), api_key
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'

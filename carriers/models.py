@@ -7,6 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from accounts.tenancy import TenantQuerySet
 from orders.models import Order
 
 
@@ -281,6 +282,13 @@ class PlanStatus(models.TextChoices):
     UNPLANNED = "unplanned", "Unplanned"
 
 
+class PlanQuerySet(TenantQuerySet):
+    # A plan is its order's shipper's, and the carrier's it puts the order on.
+    shipper_path = "order__shipper"
+    carrier_path = "carrier"
+    live_mode_path = "order__live_mode"
+
+
 class Plan(models.Model):
     """One planning decision for an order. The newest is current; older ones stay as history."""
 
@@ -314,6 +322,8 @@ class Plan(models.Model):
     overridden = models.BooleanField(default=False)
     decided_at = models.DateTimeField(default=timezone.now)
     decided_by = models.CharField(max_length=200)
+
+    objects = PlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["-decided_at"]

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from accounts.tenancy import Tenant
 from carriers.market import (
     Area,
     Catalogue,
@@ -341,15 +342,11 @@ def quote_document(order: Order, selection: Selection) -> dict[str, Any]:
     }
 
 
-def carrier_manifest(*, carrier, live_mode: bool) -> QuerySet[Plan]:
-    """The current plans that put orders on ``carrier``, with what a driver needs."""
+def carrier_manifest(*, tenant: Tenant) -> QuerySet[Plan]:
+    """The current plans that put orders on the tenant carrier, with what a driver needs."""
     return (
-        Plan.objects.filter(
-            carrier=carrier,
-            is_current=True,
-            status=PlanStatus.PLANNED,
-            order__live_mode=live_mode,
-        )
+        Plan.objects.of(tenant)
+        .filter(is_current=True, status=PlanStatus.PLANNED)
         .select_related("order", "order__shipper", "service")
         .prefetch_related("order__collis")
     )

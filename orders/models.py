@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from accounts.tenancy import TenantQuerySet
+
 
 class OrderStatus(models.TextChoices):
     CREATED = "created", "Created"
@@ -92,6 +94,8 @@ class Order(models.Model):
     gone_from_pos_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -207,6 +211,8 @@ class PosIntegration(models.Model):
     auth_header_value = models.CharField(max_length=500, blank=True)
     active = models.BooleanField(default=True)
 
+    objects = TenantQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -258,6 +264,8 @@ class PosFetch(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

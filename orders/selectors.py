@@ -4,25 +4,22 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from config.api.errors import first_or_404
+from accounts.tenancy import Tenant
+from config.errors import first_or_404
 from orders.models import Collo, Order
 
 
-def _orders_of(shipper, live_mode: bool) -> QuerySet[Order]:
-    return Order.objects.filter(shipper=shipper, live_mode=live_mode)
-
-
-def order_get(*, shipper, live_mode: bool, order_id) -> Order:
-    """One of the shipper's orders in its mode; anything else is a 404."""
+def order_get(*, tenant: Tenant, order_id) -> Order:
+    """One of the tenant's orders in its mode; anything else is a 404."""
     return first_or_404(
-        _orders_of(shipper, live_mode).prefetch_related("lines", "collis").filter(id=order_id),
+        Order.objects.of(tenant).prefetch_related("lines", "collis").filter(id=order_id),
         f"No order with id '{order_id}'.",
     )
 
 
-def order_get_by_ref(*, shipper, live_mode: bool, creator_order_id: str) -> Order:
+def order_get_by_ref(*, tenant: Tenant, creator_order_id: str) -> Order:
     return first_or_404(
-        _orders_of(shipper, live_mode)
+        Order.objects.of(tenant)
         .prefetch_related("lines", "collis")
         .filter(creator_order_id=creator_order_id),
         f"No order with creatorOrderId '{creator_order_id}'.",
@@ -30,7 +27,8 @@ def order_get_by_ref(*, shipper, live_mode: bool, creator_order_id: str) -> Orde
 
 
 def order_find_by_ref(*, shipper, live_mode: bool, creator_order_id: str) -> Order | None:
-    return _orders_of(shipper, live_mode).filter(creator_order_id=creator_order_id).first()
+    tenant = Tenant.of_shipper(shipper, live_mode=live_mode)
+    return Order.objects.of(tenant).filter(creator_order_id=creator_order_id).first()
 
 
 def tag_filter(tag: str) -> Q:
@@ -48,6 +46,6 @@ def barcode_filter(barcode: str) -> Q:
     return Q(Exists(Collo.objects.filter(order=OuterRef("pk"), barcode=barcode)))
 
 
-def order_list(*, shipper, live_mode: bool) -> QuerySet[Order]:
-    """The shipper's orders in its mode, ready for the list filters and paging."""
-    return _orders_of(shipper, live_mode).prefetch_related("lines", "collis")
+def order_list(*, tenant: Tenant) -> QuerySet[Order]:
+    """The tenant's orders in its mode, ready for the list filters and paging."""
+    return Order.objects.of(tenant).prefetch_related("lines", "collis")

@@ -3,8 +3,10 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from accounts.tenancy import Tenant, TenantQuerySet
 from carriers.models import _validate_time_zone
 
 
@@ -161,6 +163,13 @@ class RouteStatus(models.TextChoices):
     COMPLETED = "completed", "Completed"
 
 
+class RouteQuerySet(TenantQuerySet):
+    """A route is shared: it is a shipper's when it carries at least one of its orders."""
+
+    def of(self, tenant: Tenant) -> "RouteQuerySet":
+        return self.filter(Exists(Stop.objects.of(tenant).filter(route=OuterRef("pk"))))
+
+
 class Route(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     job = models.ForeignKey(OptimizationJob, on_delete=models.PROTECT, related_name="routes")
@@ -185,6 +194,8 @@ class Route(models.Model):
     status = models.CharField(max_length=12, choices=RouteStatus.choices, default="planned")
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = RouteQuerySet.as_manager()
+
     class Meta:
         ordering = ["slug"]
 
@@ -195,6 +206,11 @@ class Route(models.Model):
 class StopKind(models.TextChoices):
     PICKUP = "pickup", "Pickup"
     DELIVERY = "delivery", "Delivery"
+
+
+class StopQuerySet(TenantQuerySet):
+    shipper_path = "order__shipper"
+    live_mode_path = "order__live_mode"
 
 
 class Stop(models.Model):
@@ -209,6 +225,8 @@ class Stop(models.Model):
     window_from = models.DateTimeField(null=True, blank=True)
     window_to = models.DateTimeField(null=True, blank=True)
     service_time_s = models.PositiveIntegerField(default=0)
+
+    objects = StopQuerySet.as_manager()
 
     class Meta:
         ordering = ["route", "sequence"]

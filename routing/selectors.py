@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from accounts.tenancy import Tenant
 from carriers.market import requirement_tags
-from config.api.errors import first_or_404
+from config.errors import first_or_404
 from orders.documents import order_reference
 from orders.models import Order, OrderStatus
 from routing.matrix import matrix_provider
@@ -271,18 +272,14 @@ def route_reference(route: Route) -> dict[str, Any]:
     }
 
 
-def routes_for_shipper(*, shipper, live_mode: bool) -> QuerySet[Route]:
-    """Routes carrying at least one of the shipper's orders."""
-    return (
-        Route.objects.filter(stops__order__shipper=shipper, stops__order__live_mode=live_mode)
-        .distinct()
-        .select_related("vehicle_group", "gate")
-    )
+def routes_for_shipper(*, tenant: Tenant) -> QuerySet[Route]:
+    """Routes carrying at least one of the tenant's orders."""
+    return Route.objects.of(tenant).select_related("vehicle_group", "gate")
 
 
-def route_for_shipper(*, shipper, live_mode: bool, route_id) -> Route:
+def route_for_shipper(*, tenant: Tenant, route_id) -> Route:
     return first_or_404(
-        routes_for_shipper(shipper=shipper, live_mode=live_mode).filter(id=route_id),
+        routes_for_shipper(tenant=tenant).filter(id=route_id),
         f"No route with id '{route_id}'.",
     )
 

@@ -4,6 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from accounts.tenancy import TenantQuerySet
+
 
 class EventCategory(models.TextChoices):
     # Seed 003: ORCHESTRATION events trigger workflows; ORCHESTRATION_AUDIT ones record them.
@@ -47,6 +49,10 @@ class Event(models.Model):
     root_entity_id = models.CharField(max_length=64)
     root_entity_ref = models.CharField(max_length=255, blank=True)
     correlation_id = models.CharField(max_length=255, blank=True)
+
+    # Only shippers read events: a carrier tenant sees none, even of its own plans, until
+    # a carrier-facing event feed decides what a carrier may see.
+    objects = TenantQuerySet.as_manager()
 
     class Meta:
         ordering = ["-date_time"]
@@ -109,6 +115,8 @@ class Subscription(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = TenantQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["shipper", "live_mode", "active"])]
@@ -132,6 +140,11 @@ class DeliveryStatus(models.TextChoices):
 # A delivery in these states is waiting for its next attempt.
 DELIVERY_DUE_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
 DELIVERY_FAILED_STATUSES = (DeliveryStatus.RETRYING, DeliveryStatus.DEAD)
+
+
+class DeliveryQuerySet(TenantQuerySet):
+    shipper_path = "subscription__shipper"
+    live_mode_path = "subscription__live_mode"
 
 
 class Delivery(models.Model):
@@ -170,6 +183,8 @@ class Delivery(models.Model):
         db_index=False,  # the partial index below: few deliveries are replays
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

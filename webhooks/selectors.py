@@ -4,7 +4,8 @@ from datetime import datetime
 
 from django.db.models import Count, Max, Q, QuerySet
 
-from config.api.errors import first_or_404
+from accounts.tenancy import Tenant
+from config.errors import first_or_404
 from webhooks.models import (
     DELIVERY_DUE_STATUSES,
     Delivery,
@@ -14,41 +15,35 @@ from webhooks.models import (
 )
 
 
-def event_list(*, shipper, live_mode: bool) -> QuerySet[Event]:
-    return Event.objects.filter(shipper=shipper, live_mode=live_mode)
+def event_list(*, tenant: Tenant) -> QuerySet[Event]:
+    return Event.objects.of(tenant)
 
 
-def event_get(*, shipper, live_mode: bool, event_id) -> Event:
+def event_get(*, tenant: Tenant, event_id) -> Event:
     return first_or_404(
-        event_list(shipper=shipper, live_mode=live_mode).filter(id=event_id),
+        event_list(tenant=tenant).filter(id=event_id),
         f"No event with id '{event_id}'.",
     )
 
 
-def subscription_list(*, shipper, live_mode: bool) -> QuerySet[Subscription]:
-    return Subscription.objects.filter(shipper=shipper, live_mode=live_mode)
+def subscription_list(*, tenant: Tenant) -> QuerySet[Subscription]:
+    return Subscription.objects.of(tenant)
 
 
-def subscription_get(*, shipper, live_mode: bool, subscription_id) -> Subscription:
+def subscription_get(*, tenant: Tenant, subscription_id) -> Subscription:
     return first_or_404(
-        subscription_list(shipper=shipper, live_mode=live_mode)
-        .select_related("shipper")
-        .filter(id=subscription_id),
+        subscription_list(tenant=tenant).select_related("shipper").filter(id=subscription_id),
         f"No webhook subscription with id '{subscription_id}'.",
     )
 
 
-def delivery_list(*, shipper, live_mode: bool) -> QuerySet[Delivery]:
-    return Delivery.objects.filter(
-        subscription__shipper=shipper, subscription__live_mode=live_mode
-    ).select_related("event", "subscription")
+def delivery_list(*, tenant: Tenant) -> QuerySet[Delivery]:
+    return Delivery.objects.of(tenant).select_related("event", "subscription")
 
 
-def delivery_get(*, shipper, live_mode: bool, delivery_id) -> Delivery:
+def delivery_get(*, tenant: Tenant, delivery_id) -> Delivery:
     return first_or_404(
-        delivery_list(shipper=shipper, live_mode=live_mode)
-        .prefetch_related("attempt_log")
-        .filter(id=delivery_id),
+        delivery_list(tenant=tenant).prefetch_related("attempt_log").filter(id=delivery_id),
         f"No webhook delivery with id '{delivery_id}'.",
     )
 

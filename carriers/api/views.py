@@ -1,8 +1,6 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from accounts.permissions import IsCarrier
 from carriers import selectors
 from carriers.api.filters import ManifestFilter
 from carriers.api.serializers import (
@@ -13,7 +11,7 @@ from carriers.api.serializers import (
 from carriers.models import Plan
 from config.api.pagination import CreatedCursorPagination
 from config.api.schema import ERROR_RESPONSES
-from orders.api.views import ShipperView
+from config.api.views import CarrierView, ShipperView
 from orders.documents import collo_document, location_document, time_frame_document
 from orders.selectors import order_get
 
@@ -87,7 +85,7 @@ class OrderPlanView(ShipperView):
         examples=[PLAN_EXAMPLE],
     )
     def get(self, request, order_id):
-        order = order_get(shipper=self.shipper, live_mode=self.live_mode, order_id=order_id)
+        order = order_get(tenant=self.tenant, order_id=order_id)
         return Response(selectors.plan_document(order))
 
 
@@ -104,7 +102,7 @@ class OrderQuotesView(ShipperView):
         responses={200: QuoteSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, order_id):
-        order = order_get(shipper=self.shipper, live_mode=self.live_mode, order_id=order_id)
+        order = order_get(tenant=self.tenant, order_id=order_id)
         return Response(selectors.quote_document(order, selectors.order_quote(order=order)))
 
 
@@ -146,16 +144,14 @@ def manifest_entry(plan: Plan) -> dict:
     }
 
 
-class CarrierManifestView(GenericAPIView):
-    permission_classes = [IsCarrier]
+class CarrierManifestView(CarrierView):
     filterset_class = ManifestFilter
     pagination_class = ManifestPagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Plan.objects.none()
-        principal = self.request.user
-        return selectors.carrier_manifest(carrier=principal.carrier, live_mode=principal.live_mode)
+        return selectors.carrier_manifest(tenant=self.tenant)
 
     @extend_schema(
         operation_id="carrier_orders_list",

@@ -6,12 +6,9 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
-from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts.idempotency import idempotent
-from accounts.permissions import IsShipper
 from config.api.errors import InvalidInput, validation_body
 from config.api.pagination import CreatedCursorPagination
 from config.api.schema import (
@@ -21,6 +18,7 @@ from config.api.schema import (
     ErrorSerializer,
 )
 from config.api.text import reference_normalised, reference_problem
+from config.api.views import ShipperView
 from orders import pos, selectors, services
 from orders.api.examples import (
     BULK_EXAMPLES,
@@ -65,22 +63,6 @@ def _validated(serializer_class, data, **kwargs) -> dict:
     return serializer.validated_data
 
 
-class ShipperView(GenericAPIView):
-    permission_classes = [IsShipper]
-
-    @property
-    def shipper(self):
-        return self.request.user.shipper
-
-    @property
-    def live_mode(self) -> bool:
-        return self.request.user.live_mode
-
-    @property
-    def actor(self) -> str:
-        return self.request.user.actor
-
-
 class OrderListCreateView(ShipperView):
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
@@ -89,7 +71,7 @@ class OrderListCreateView(ShipperView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no tenant
             return Order.objects.none()
-        return selectors.order_list(shipper=self.shipper, live_mode=self.live_mode)
+        return selectors.order_list(tenant=self.tenant)
 
     @extend_schema(
         operation_id="orders_list",
@@ -130,9 +112,7 @@ class OrderDetailView(ShipperView):
         responses={200: OrderSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, order_id):
-        order = selectors.order_get(
-            shipper=self.shipper, live_mode=self.live_mode, order_id=order_id
-        )
+        order = selectors.order_get(tenant=self.tenant, order_id=order_id)
         return Response(order_document(order))
 
     @extend_schema(
@@ -147,9 +127,7 @@ class OrderDetailView(ShipperView):
         ),
     )
     def patch(self, request, order_id):
-        order = selectors.order_get(
-            shipper=self.shipper, live_mode=self.live_mode, order_id=order_id
-        )
+        order = selectors.order_get(tenant=self.tenant, order_id=order_id)
         spec = _validated(
             OrderSerializer,
             request.data,
@@ -180,9 +158,7 @@ class OrderByRefView(ShipperView):
     )
     def get(self, request, creator_order_id):
         order = selectors.order_get_by_ref(
-            shipper=self.shipper,
-            live_mode=self.live_mode,
-            creator_order_id=_reference_in_path(creator_order_id),
+            tenant=self.tenant, creator_order_id=_reference_in_path(creator_order_id)
         )
         return Response(order_document(order))
 
@@ -222,9 +198,7 @@ class OrderCancelView(ShipperView):
     )
     @idempotent
     def post(self, request, order_id):
-        order = selectors.order_get(
-            shipper=self.shipper, live_mode=self.live_mode, order_id=order_id
-        )
+        order = selectors.order_get(tenant=self.tenant, order_id=order_id)
         spec = _validated(OrderCancelSerializer, request.data)
         order = services.order_cancel(order=order, reason=spec["reason"], actor=self.actor)
         return Response(order_document(order))
@@ -313,9 +287,7 @@ class OrderBulkView(ShipperView):
         )
 
 
-class PosEventView(APIView):
-    permission_classes = [IsShipper]
-
+class PosEventView(ShipperView):
     @extend_schema(
         operation_id="pos_events_submit",
         examples=POS_EVENT_EXAMPLES,
@@ -338,8 +310,8 @@ class PosEventView(APIView):
     def post(self, request):
         spec = _validated(PosEventSerializer, request.data)
         fetch = pos.pos_event_accept(
-            shipper=request.user.shipper,
-            live_mode=request.user.live_mode,
+            shipper=self.shipper,
+            live_mode=self.live_mode,
             event_type=spec["eventType"],
             entity_id=spec["entityId"],
         )

@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 from accounts.models import Shipper
 from config.api.errors import InvalidInput
 from config.api.schema import ERROR_RESPONSES, LOCATION_OF_NEW
-from orders.api.views import ShipperView
+from config.api.views import ShipperView
 from orders.models import Order
 from routing import selectors, services
 from routing.api.serializers import (
@@ -140,7 +140,7 @@ class RouteListView(ShipperView):
         responses={200: RouteListSerializer, **ERROR_RESPONSES},
     )
     def get(self, request):
-        routes = selectors.routes_for_shipper(shipper=self.shipper, live_mode=self.live_mode)
+        routes = selectors.routes_for_shipper(tenant=self.tenant)
         return Response(
             {
                 "results": [
@@ -159,9 +159,7 @@ class RouteDetailView(ShipperView):
         responses={200: RouteDetailSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, route_id):
-        route = selectors.route_for_shipper(
-            shipper=self.shipper, live_mode=self.live_mode, route_id=route_id
-        )
+        route = selectors.route_for_shipper(tenant=self.tenant, route_id=route_id)
         return Response(
             selectors.route_document(
                 route, shipper=self.shipper, live_mode=self.live_mode, full=True

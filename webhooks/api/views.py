@@ -12,7 +12,7 @@ from accounts.idempotency import idempotent
 from config.api.fields import BoundedIsoDateTimeFilter, ReferenceFilter
 from config.api.pagination import CreatedCursorPagination
 from config.api.schema import ACCEPTED_DATE_PATTERN, ERROR_RESPONSES
-from orders.api.views import ShipperView
+from config.api.views import ShipperView
 from webhooks import selectors, services
 from webhooks.api.serializers import (
     DeliveryDetailSerializer,
@@ -92,7 +92,7 @@ class EventListView(ShipperView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Event.objects.none()
-        return selectors.event_list(shipper=self.shipper, live_mode=self.live_mode)
+        return selectors.event_list(tenant=self.tenant)
 
     @extend_schema(
         operation_id="events_list",
@@ -115,9 +115,7 @@ class EventDetailView(ShipperView):
         operation_id="events_retrieve", responses={200: EventSerializer, **ERROR_RESPONSES}
     )
     def get(self, request, event_id):
-        event = selectors.event_get(
-            shipper=self.shipper, live_mode=self.live_mode, event_id=event_id
-        )
+        event = selectors.event_get(tenant=self.tenant, event_id=event_id)
         return Response(EventSerializer(event).data)
 
 
@@ -144,7 +142,7 @@ class SubscriptionListView(ShipperView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Subscription.objects.none()
-        return selectors.subscription_list(shipper=self.shipper, live_mode=self.live_mode)
+        return selectors.subscription_list(tenant=self.tenant)
 
     @extend_schema(
         operation_id="webhooks_subscriptions_list",
@@ -185,9 +183,7 @@ class SubscriptionView(ShipperView):
     serializer_class = SubscriptionSerializer
 
     def _subscription(self, subscription_id):
-        return selectors.subscription_get(
-            shipper=self.shipper, live_mode=self.live_mode, subscription_id=subscription_id
-        )
+        return selectors.subscription_get(tenant=self.tenant, subscription_id=subscription_id)
 
 
 class SubscriptionDetailView(SubscriptionView):
@@ -295,7 +291,7 @@ class DeliveryListView(ShipperView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Delivery.objects.none()
-        return selectors.delivery_list(shipper=self.shipper, live_mode=self.live_mode)
+        return selectors.delivery_list(tenant=self.tenant)
 
     @extend_schema(
         operation_id="webhooks_deliveries_list",
@@ -315,9 +311,7 @@ class DeliveryDetailView(ShipperView):
         responses={200: DeliveryDetailSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, delivery_id):
-        delivery = selectors.delivery_get(
-            shipper=self.shipper, live_mode=self.live_mode, delivery_id=delivery_id
-        )
+        delivery = selectors.delivery_get(tenant=self.tenant, delivery_id=delivery_id)
         return Response(DeliveryDetailSerializer(delivery).data)
 
 
@@ -330,9 +324,7 @@ class DeliveryReplayView(ShipperView):
     )
     @idempotent
     def post(self, request, delivery_id):
-        delivery = selectors.delivery_get(
-            shipper=self.shipper, live_mode=self.live_mode, delivery_id=delivery_id
-        )
+        delivery = selectors.delivery_get(tenant=self.tenant, delivery_id=delivery_id)
         replay = services.delivery_replay(delivery=delivery)
         replay.event = delivery.event
         return Response(DeliverySerializer(replay).data, status=status.HTTP_202_ACCEPTED)
