@@ -10,10 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-CENT = Decimal("0.01")
+from config.money import money_round, money_text
+
 ZERO = Decimal(0)
 INFINITY = Decimal("Infinity")
 
@@ -171,16 +172,16 @@ class Rate:
         minimum_top_up = max(ZERO, self.minimum_charge - subtotal)
         base = subtotal + minimum_top_up
         fuel = base * self.fuel_surcharge_pct / 100
-        total = (base + fuel).quantize(CENT, ROUND_HALF_UP)
+        total = money_round(base + fuel, self.currency)
         breakdown = {
             "chargeableWeightKg": _decimal_text(chargeable),
-            "weight": money_text(weight_charge),
-            "collis": money_text(collo_charge),
-            "distance": money_text(distance_charge),
-            "tags": money_text(tag_charge),
-            "minimumTopUp": money_text(minimum_top_up),
-            "fuel": money_text(fuel),
-            "total": money_text(total),
+            "weight": money_text(weight_charge, self.currency),
+            "collis": money_text(collo_charge, self.currency),
+            "distance": money_text(distance_charge, self.currency),
+            "tags": money_text(tag_charge, self.currency),
+            "minimumTopUp": money_text(minimum_top_up, self.currency),
+            "fuel": money_text(fuel, self.currency),
+            "total": money_text(total, self.currency),
         }
         return total, breakdown
 
@@ -248,10 +249,6 @@ class Catalogue:
         return (on_time + ON_TIME_PRIOR_RATE * ON_TIME_PRIOR_WEIGHT) / (
             total + ON_TIME_PRIOR_WEIGHT
         )
-
-
-def money_text(value: Decimal) -> str:
-    return str(Decimal(value).quantize(CENT, ROUND_HALF_UP))
 
 
 def _decimal_text(value: Decimal) -> str:

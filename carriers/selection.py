@@ -23,9 +23,9 @@ from carriers.market import (
     Shipment,
     ShipmentFigures,
     add_operating_days,
-    money_text,
     next_operating_day,
 )
+from config.money import money_text
 
 # Rejection codes, in the order the checks run; also the reasons an unplanned order carries.
 OUTSIDE_AREA = "outside-area"
@@ -71,7 +71,7 @@ class Option:
     def document(self) -> dict:
         return {
             **self.offer.reference(),
-            "price": {"amount": money_text(self.price), "currency": self.currency},
+            "price": {"amount": money_text(self.price, self.currency), "currency": self.currency},
             "priceBreakdown": self.breakdown,
             "pickupDay": self.pickup_day.isoformat(),
             "promisedPickup": _window(self.pickup_window),
@@ -126,7 +126,8 @@ class Selection:
             return "No service can take this order: " + ", ".join(self.unplanned_reasons) + "."
         others = len(self.options) - 1
         what = {
-            "cheapest": f"the lowest price ({money_text(chosen.price)} {chosen.currency})",
+            "cheapest": "the lowest price "
+            f"({money_text(chosen.price, chosen.currency)} {chosen.currency})",
             "fastest": f"the earliest delivery ({_window(chosen.delivery_window)['to']})",
             "balanced": f"the best balance of price, speed and on-time rate "
             f"(score {chosen.score:.3f})",

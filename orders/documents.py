@@ -12,18 +12,14 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from config.money import money_text
 from orders.models import Collo, Order, OrderLine
 
 LOCATION_KINDS = ("pickup", "delivery")
-CENT = Decimal("0.01")
 
 
 def _decimal(value: Decimal | None) -> str | None:
     return None if value is None else format(Decimal(value).normalize(), "f")
-
-
-def _money(value: Decimal) -> str:
-    return str(Decimal(value).quantize(CENT))
 
 
 def _local(value: datetime | None, time_zone: str) -> str | None:
@@ -61,15 +57,16 @@ def time_frame_document(order: Order, kind: str) -> dict[str, Any] | None:
     return {"from": _local(start, time_zone), "to": _local(end, time_zone)}
 
 
-def line_document(line: OrderLine) -> dict[str, Any]:
+def line_document(line: OrderLine, *, currency: str) -> dict[str, Any]:
     return {
         "reference": line.reference,
         "description": line.description,
         "quantity": _decimal(line.quantity),
-        "price": _money(line.price),
+        "price": money_text(line.price, currency),
         "taxRate": _decimal(line.tax_rate),
-        "total": _money(
-            Decimal(line.quantity) * Decimal(line.price) * (1 + Decimal(line.tax_rate) / 100)
+        "total": money_text(
+            Decimal(line.quantity) * Decimal(line.price) * (1 + Decimal(line.tax_rate) / 100),
+            currency,
         ),
     }
 
@@ -132,7 +129,7 @@ def order_document(
         "deliveryContact": order.delivery_contact,
         "pickupTimeFrame": time_frame_document(order, "pickup"),
         "deliveryTimeFrame": time_frame_document(order, "delivery"),
-        "lines": [line_document(line) for line in lines],
+        "lines": [line_document(line, currency=order.currency) for line in lines],
         "collis": [collo_document(collo) for collo in collis],
         "totalWeight": _decimal(sum((Decimal(c.weight) for c in collis), Decimal(0))),
         "cancelReason": order.cancel_reason,
