@@ -8,8 +8,10 @@ from accounts.permissions import IsCarrier, IsShipper
 from accounts.tenancy import Tenant
 
 
+# No docstrings on these classes: drf-spectacular would publish them as the description of
+# every operation that has none of its own.
 class TenantView(GenericAPIView):
-    """A view that acts for the tenant of the calling key; selectors take ``self.tenant``."""
+    # Acts for the tenant of the calling key; selectors take ``self.tenant``.
 
     @property
     def tenant(self) -> Tenant:
