@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from carriers.market import (
     DAYS_AHEAD,
@@ -49,6 +50,9 @@ REJECTION_CODES = (
     NO_RATE_CARD,
     CAPACITY_FULL,
 )
+# The ``reasons`` of OrderPlanningFailed, a contract: its JSON Schema publishes them as an enum.
+PLANNING_FAILURE_REASONS = (*REJECTION_CODES, NO_SERVICES)
+PlanningFailureReason = Literal[PLANNING_FAILURE_REASONS]  # type: ignore[valid-type]
 
 POLICIES = ("cheapest", "fastest", "balanced")
 # Balanced: weights of relative cost, relative delivery time and unreliability (1 − on-time).

@@ -201,11 +201,15 @@ def _record(order: Order, current: Plan | None, plan: Plan, *, actor: str, note:
             **order_event_target(order),
         )
     else:
+        # Carrier selection's own event and vocabulary: RouteOptimizationOrderUnscheduled is
+        # route optimisation's, and its reasons are a different contract.
         event_append(
-            type="RouteOptimizationOrderUnscheduled",
+            type="OrderPlanningFailed",
             time_of_event=plan.decided_at,
             order=order,
+            policy=plan.policy,
             reasons=plan.unplanned_reasons,
+            rejections=plan.rejections,
             **order_event_target(order),
         )
     return plan
