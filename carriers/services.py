@@ -388,9 +388,7 @@ def plan_override(*, order: Order, service: Service, reason: str, actor: str) ->
             f"{offer.carrier_name} {offer.name} is fully booked for {result.pickup_day}.",
             code="capacity_full",
         )
-    selection.options = [result] + [
-        o for o in selection.options if o.offer.service_id != result.offer.service_id
-    ]
+    selection.put_first(result)  # an option now, and no longer among the ruled out
     note = f"Overridden by {actor}: {reason}"
     if result.waived:
         note += " (waived: " + ", ".join(dict.fromkeys(code for code, _ in result.waived)) + ")"
