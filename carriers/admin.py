@@ -280,6 +280,10 @@ def plan_explanation(order: Order, *, may_override: bool = False) -> str:
     """The order's current plan as HTML: the decision, every option and every rejection, and
     the way to override it for a user who may."""
     document = selectors.plan_document(order)
+    # A service is an option or ruled out, never both: plans overridden before that was so
+    # kept the chosen service among the ruled out too.
+    chosen = {o["service"]["id"] for o in document["options"]}
+    document["rejections"] = [r for r in document["rejections"] if r["service"]["id"] not in chosen]
     override_url = reverse("admin:carriers_plan_override", args=[order.id])
     return render_to_string(
         "admin/carriers/plan_explanation.html",

@@ -1,5 +1,5 @@
-"""Payload shapes of the seed 000 returns (the plan, approved cost additions and invoices)
-and the builders of the planning events.
+"""Payload shapes of the seed 000 returns (the plan, approved cost additions and invoices),
+of Waybill's OrderPlanningFailed, and the builders of the planning events.
 
 The cost addition and invoice builders arrive with finance approval; their shapes are the
 contract subscribers can code against now.
@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
+from carriers.selection import PlanningFailureReason
 from orders.documents import order_reference
 from webhooks.payloads.common import OrderRef, PayloadModel, RouteRef
 
@@ -61,6 +62,29 @@ class OrderPlannedV1(PayloadModel):
 
     order: OrderRef
     plan: Plan
+    correlationId: str  # noqa: N815
+    timeOfEvent: str  # noqa: N815
+
+
+class RuledOut(PayloadModel):
+    """A service carrier selection ruled out, and why."""
+
+    carrier: CarrierRef
+    service: ServiceRef
+    reasons: list[PlanningFailureReason]
+    explanation: str  # the reasons in words, for people
+
+
+class OrderPlanningFailedV1(PayloadModel):
+    """Sent when carrier selection finds no service that can take an order: ``reasons`` are
+    every reason found, in carrier selection's codes (the enum of this schema), and
+    ``ruledOut`` each service with its own. The order waits unplanned for a change, for
+    capacity or for a dispatcher's override."""
+
+    order: OrderRef
+    policy: str
+    reasons: list[PlanningFailureReason]
+    ruledOut: list[RuledOut]  # noqa: N815
     correlationId: str  # noqa: N815
     timeOfEvent: str  # noqa: N815
 
@@ -129,6 +153,32 @@ def order_planned_v1(*, order, plan, shared_with: dict[str, Any], time_of_event:
             "optionsConsidered": len(plan.options) + len(plan.rejections),
             "reason": plan.reason,
         },
+        "correlationId": "",
+        "timeOfEvent": time_of_event.isoformat(),
+    }
+
+
+def order_planning_failed_v1(
+    *, order, policy: str, reasons: list[str], rejections: list[dict], time_of_event: datetime
+) -> dict:
+    """``rejections`` as a plan stores them (``Rejection.document``)."""
+    return {
+        "order": order_reference(order),
+        "policy": policy,
+        "reasons": list(reasons),
+        "ruledOut": [
+            {
+                "carrier": {
+                    "id": r["carrier"]["id"],
+                    "name": r["carrier"]["name"],
+                    "slug": r["carrier"]["slug"],
+                },
+                "service": {"code": r["service"]["code"], "name": r["service"]["name"]},
+                "reasons": list(dict.fromkeys(reason["code"] for reason in r["reasons"])),
+                "explanation": " ".join(reason["message"] for reason in r["reasons"]),
+            }
+            for r in rejections
+        ],
         "correlationId": "",
         "timeOfEvent": time_of_event.isoformat(),
     }

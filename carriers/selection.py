@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from carriers.market import (
     DAYS_AHEAD,
     MIDNIGHT,
-    NO_FRAMES,
     ONE_DAY,
     ZERO,
     Catalogue,
@@ -49,6 +49,9 @@ REJECTION_CODES = (
     NO_RATE_CARD,
     CAPACITY_FULL,
 )
+# The ``reasons`` of OrderPlanningFailed, a contract: its JSON Schema publishes them as an enum.
+PLANNING_FAILURE_REASONS = (*REJECTION_CODES, NO_SERVICES)
+PlanningFailureReason = Literal[PLANNING_FAILURE_REASONS]  # type: ignore[valid-type]
 
 POLICIES = ("cheapest", "fastest", "balanced")
 # Balanced: weights of relative cost, relative delivery time and unreliability (1 − on-time).
@@ -107,6 +110,13 @@ class Selection:
     @property
     def chosen(self) -> Option | None:
         return self.options[0] if self.options else None
+
+    def put_first(self, option: Option) -> None:
+        """Make ``option`` the choice (a dispatcher's override): its service is then an
+        option, first, and no longer also among the ruled out."""
+        service_id = option.offer.service_id
+        self.options = [option] + [o for o in self.options if o.offer.service_id != service_id]
+        self.rejections = [r for r in self.rejections if r.offer.service_id != service_id]
 
     def reject(self, option: Option, code: str, message: str) -> None:
         """Move a ranked option to the rejections (capacity taken meanwhile)."""
@@ -282,6 +292,30 @@ def _timing_shared(
     return timing
 
 
+def _timing_waived(
+    offer: Offer, frames: tuple, now: datetime, code: str
+) -> tuple[date, tuple[datetime, datetime], tuple[datetime, datetime]] | str:
+    """The timing of a dispatcher's override of a service that cannot meet the order's time
+    frames: the waiver relaxes only the rule that ruled the service out, and the days still
+    come from the order's frames.
+
+    Past the cut-off (``code``), the pickup is today after all, within the frames, if the
+    service's window is still open. Otherwise (too slow, or faster than the frames allow) the
+    frames' starts hold, the pickup never before its frame and the delivery never before its
+    frame, and their ends give: the first pickup day from the frame's on whose delivery
+    reaches the delivery frame.
+    """
+    pickup_from, pickup_to, delivery_from, _ = frames
+    if code == PAST_CUT_OFF:
+        timing = _timing(offer, frames, now, honour_cutoff=False)
+        if not isinstance(timing, str):
+            day, pickup, delivery = timing
+            start = max(pickup[0], now.astimezone(offer.time_zone))
+            if start < pickup[1] and (pickup_to is None or start <= pickup_to):
+                return day, (start, pickup[1]), delivery
+    return _timing(offer, (pickup_from, None, delivery_from, None), now, honour_cutoff=True)
+
+
 def _time_reason(
     offer: Offer, figures: ShipmentFigures, now: datetime, missed: str
 ) -> tuple[str, str]:
@@ -305,7 +339,9 @@ def evaluate(
     """One service against one shipment: a priced, timed option or every reason it is not.
 
     With ``waive`` (a dispatcher's override) area, tag, limit and time-frame rules are noted
-    on the option instead of ruling it out; rate card and capacity still apply.
+    on the option instead of ruling it out, each relaxing only itself: the pickup and delivery
+    days still come from the order's time frames (``_timing_waived``). Rate card and capacity
+    still apply.
     """
     figures = ShipmentFigures(shipment, catalogue.requirements(shipment.tags))
     return _evaluate(offer, figures, catalogue, now, waive=waive)
@@ -323,9 +359,10 @@ def _evaluate(
     reasons += _limit_reasons(offer, figures)
     timing = _timing_shared(offer, figures, now, honour_cutoff=True)
     if isinstance(timing, str):
-        reasons.append(_time_reason(offer, figures, now, timing))
+        time_reason = _time_reason(offer, figures, now, timing)
+        reasons.append(time_reason)
         if waive:
-            timing = _timing(offer, NO_FRAMES, now, honour_cutoff=True)
+            timing = _timing_waived(offer, figures.frames, now, time_reason[0])
         if isinstance(timing, str):
             return Rejection(offer, reasons)
     if reasons and not waive:

@@ -201,11 +201,15 @@ def _record(order: Order, current: Plan | None, plan: Plan, *, actor: str, note:
             **order_event_target(order),
         )
     else:
+        # Carrier selection's own event and vocabulary: RouteOptimizationOrderUnscheduled is
+        # route optimisation's, and its reasons are a different contract.
         event_append(
-            type="RouteOptimizationOrderUnscheduled",
+            type="OrderPlanningFailed",
             time_of_event=plan.decided_at,
             order=order,
+            policy=plan.policy,
             reasons=plan.unplanned_reasons,
+            rejections=plan.rejections,
             **order_event_target(order),
         )
     return plan
@@ -384,9 +388,7 @@ def plan_override(*, order: Order, service: Service, reason: str, actor: str) ->
             f"{offer.carrier_name} {offer.name} is fully booked for {result.pickup_day}.",
             code="capacity_full",
         )
-    selection.options = [result] + [
-        o for o in selection.options if o.offer.service_id != result.offer.service_id
-    ]
+    selection.put_first(result)  # an option now, and no longer among the ruled out
     note = f"Overridden by {actor}: {reason}"
     if result.waived:
         note += " (waived: " + ", ".join(dict.fromkeys(code for code, _ in result.waived)) + ")"

@@ -26,6 +26,7 @@ from routing.models import (
     VehicleGroup,
 )
 from routing.problem import Solution
+from routing.reasons import INVALID_ORDER_DATA
 from routing.selectors import (
     gate_slots,
     job_origin,
@@ -46,8 +47,6 @@ STALE_AFTER_S = 300
 MAX_JOB_ATTEMPTS = 3
 # Jobs one sweep looks at: a handful are ever open at once, each a row and one message.
 JOBS_SWEEP_LIMIT = 100
-# The reason given for an order whose data cannot be routed (the job says which data).
-INVALID_ORDER_DATA = "invalid-order-data"
 
 
 def _next_number() -> int:

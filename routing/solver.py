@@ -26,13 +26,13 @@ from pyvrp.constants import MAX_VALUE
 
 from routing.matrix import TravelMatrix
 from routing.problem import Fleet, GateSlot, PlannedRoute, PlannedStop, Problem, Solution, Visit
-
-# Reasons an order is left out, checked in this order against the data.
-NO_ROUTES_CAN_HANDLE_TAG = "no-routes-can-handle-tag"
-CAPACITY_EXCEEDED = "capacity-exceeded"
-TIME_WINDOW_INFEASIBLE = "time-window-infeasible"
-MAX_ORDER_COUNT_EXCEEDED = "max-order-count-exceeded"
-INSUFFICIENT_CAPACITY = "insufficient-capacity"
+from routing.reasons import (  # why an order is left out, checked in this order
+    CAPACITY_EXCEEDED,
+    INSUFFICIENT_CAPACITY,
+    MAX_ORDER_COUNT_EXCEEDED,
+    NO_ROUTES_CAN_HANDLE_TAG,
+    TIME_WINDOW_INFEASIBLE,
+)
 
 UNLIMITED = 10**12
 DAY_END = 7 * 86_400

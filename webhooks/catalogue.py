@@ -120,6 +120,15 @@ CATALOGUE: dict[str, EventType] = {
             {"1.0": EventVersion(carrier_events.OrderPlannedV1, carrier_events.order_planned_v1)},
         ),
         EventType(
+            "OrderPlanningFailed",
+            "Waybill",
+            {
+                "1.0": EventVersion(
+                    carrier_events.OrderPlanningFailedV1, carrier_events.order_planning_failed_v1
+                )
+            },
+        ),
+        EventType(
             "CostAdditionApproved",
             "seed 000",
             {"1.0": EventVersion(carrier_events.CostAdditionApprovedV1)},

@@ -25,6 +25,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -371,15 +372,168 @@ def unsent(exc: BaseException, *, doing: str, permanent: bool = False) -> Outcom
     )
 
 
+@dataclass(frozen=True)
+class DeliveryNext:
+    """What one attempt's outcome makes of a delivery: its new columns, and what follows."""
+
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str
+    delivered_at: datetime | None
+    next_attempt_at: datetime | None
+    queued_at: datetime | None
+    retry_soon: bool = False  # queue it now with a countdown (due within COUNTDOWN_HORIZON)
+    gone: bool = False  # the receiver answered 410 Gone: its subscription goes off
+
+
+def delivery_next_state(
+    *,
+    attempts: int,
+    next_attempt_at: datetime | None,
+    queued_at: datetime | None,
+    outcome: Outcome,
+    now: datetime,
+    retry_in: Callable[[int], timedelta | None],
+) -> DeliveryNext:
+    """The state a delivery with ``attempts`` made moves to after one more with ``outcome``.
+
+    Pure: the retry schedule comes in as ``retry_in`` (attempts made → the wait, or None when
+    the schedule is spent; ``retry_delay`` in production). A 2xx delivers; a 410 or a failure
+    no retry can help kills it at once; any other failure is retried after the schedule's
+    wait, or dies when the schedule is spent.
+    """
+    made = attempts + 1
+    error = outcome.error or (
+        "" if outcome.succeeded else f"HTTP {outcome.status_code}: {outcome.response_body[:200]}"
+    )
+    common = {"attempts": made, "last_status_code": outcome.status_code, "last_error": error}
+    if outcome.succeeded:
+        return DeliveryNext(
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=now,
+            next_attempt_at=next_attempt_at,
+            queued_at=queued_at,
+            **common,
+        )
+    gone = outcome.status_code == 410
+    delay = None if gone or outcome.permanent else retry_in(made)
+    if delay is None:
+        return DeliveryNext(
+            status=DeliveryStatus.DEAD,
+            delivered_at=None,
+            next_attempt_at=next_attempt_at,
+            queued_at=queued_at,
+            gone=gone,
+            **common,
+        )
+    at = now + delay
+    soon = delay <= COUNTDOWN_HORIZON
+    return DeliveryNext(
+        status=DeliveryStatus.RETRYING,
+        delivered_at=None,
+        next_attempt_at=at,
+        # Queued with a countdown: its message stands for the attempt's time.
+        queued_at=at if soon else queued_at,
+        retry_soon=soon,
+        **common,
+    )
+
+
+SUBSCRIPTION_GONE = "gone"
+SUBSCRIPTION_FAILING_TOO_LONG = "failing-too-long"
+
+
+@dataclass(frozen=True)
+class SubscriptionNext:
+    failing_since: datetime | None
+    disable: str = ""  # SUBSCRIPTION_GONE, SUBSCRIPTION_FAILING_TOO_LONG, or "" to keep it on
+
+
+def subscription_next_state(
+    *,
+    failing_since: datetime | None,
+    delivered: bool,
+    failed: bool,
+    gone: bool,
+    now: datetime,
+    disable_after: timedelta,
+) -> SubscriptionNext:
+    """What one batch's outcomes make of a subscription. Pure.
+
+    One delivery through ends its failing streak; failures alone start one or go on with it.
+    A 410 switches it off at once, and so does a streak, with nothing delivered, older than
+    ``disable_after``.
+    """
+    if delivered:
+        since = None
+    elif failed and failing_since is None:
+        since = now
+    else:
+        since = failing_since
+    if gone:
+        return SubscriptionNext(since, SUBSCRIPTION_GONE)
+    if (
+        failed
+        and not delivered
+        and failing_since is not None
+        and failing_since < now - disable_after
+    ):
+        return SubscriptionNext(since, SUBSCRIPTION_FAILING_TOO_LONG)
+    return SubscriptionNext(since)
+
+
 def _settle(deliveries: list[Delivery], outcomes: dict[str, Outcome]) -> list[Delivery]:
-    """Write attempts and new states in bulk; returns deliveries to retry soon."""
+    """Work out each delivery's and subscription's next state, and write them all in bulk;
+    returns the deliveries to queue again with a countdown."""
+    now = timezone.now()
+    nexts = {
+        delivery.id: delivery_next_state(
+            attempts=delivery.attempts,
+            next_attempt_at=delivery.next_attempt_at,
+            queued_at=delivery.queued_at,
+            outcome=outcomes[str(delivery.id)],
+            now=now,
+            retry_in=retry_delay,
+        )
+        for delivery in deliveries
+    }
+    subscriptions = {d.subscription_id: d.subscription for d in deliveries}
+    seen: dict = {i: {"delivered": False, "failed": False, "gone": False} for i in subscriptions}
+    for delivery in deliveries:
+        state = nexts[delivery.id]
+        batch = seen[delivery.subscription_id]
+        batch["delivered"] |= state.status == DeliveryStatus.DELIVERED
+        batch["failed"] |= state.status != DeliveryStatus.DELIVERED
+        batch["gone"] |= state.gone
+    subscription_nexts = {
+        i: subscription_next_state(
+            failing_since=subscription.failing_since,
+            now=now,
+            disable_after=settings.WEBHOOK_DISABLE_AFTER,
+            **seen[i],
+        )
+        for i, subscription in subscriptions.items()
+    }
+    _settle_write(deliveries, outcomes, nexts, subscription_nexts, now)
+    return [d for d in deliveries if nexts[d.id].retry_soon]
+
+
+def _settle_write(
+    deliveries: list[Delivery],
+    outcomes: dict[str, Outcome],
+    nexts: dict,
+    subscription_nexts: dict,
+    now: datetime,
+) -> None:
+    """Write a batch's attempts and next states in a fixed number of statements."""
     from webhooks.services import subscription_disable
 
-    now = timezone.now()
-    attempts, retry_soon = [], []
-    healthy, failing, gone = set(), set(), {}
+    attempts = []
+    delivered: dict[int, list] = {}
+    failed = []
     for delivery in deliveries:
-        outcome = outcomes[str(delivery.id)]
+        outcome, state = outcomes[str(delivery.id)], nexts[delivery.id]
         attempts.append(
             DeliveryAttempt(
                 delivery=delivery,
@@ -390,37 +544,26 @@ def _settle(deliveries: list[Delivery], outcomes: dict[str, Outcome]) -> list[De
                 error=outcome.error,
             )
         )
-        delivery.attempts += 1
-        delivery.last_status_code = outcome.status_code
-        delivery.last_error = outcome.error or (
-            ""
-            if outcome.succeeded
-            else f"HTTP {outcome.status_code}: {outcome.response_body[:200]}"
-        )
+        delivery.status, delivery.attempts = state.status, state.attempts
+        delivery.last_status_code, delivery.last_error = state.last_status_code, state.last_error
+        delivery.next_attempt_at, delivery.queued_at = state.next_attempt_at, state.queued_at
         delivery.claimed_until = None
-        if outcome.succeeded:
-            delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, now
-            healthy.add(delivery.subscription_id)
-            continue
-        failing.add(delivery.subscription_id)
-        if outcome.status_code == 410:
-            delivery.status = DeliveryStatus.DEAD
-            gone[delivery.subscription_id] = delivery.subscription
-            continue
-        delay = None if outcome.permanent else retry_delay(delivery.attempts)
-        if delay is None:
-            delivery.status = DeliveryStatus.DEAD
+        if state.status == DeliveryStatus.DELIVERED:
+            delivery.delivered_at = state.delivered_at
+            delivered.setdefault(state.last_status_code, []).append(delivery.id)
         else:
-            delivery.status, delivery.next_attempt_at = DeliveryStatus.RETRYING, now + delay
-            if delay <= COUNTDOWN_HORIZON:
-                # Queued with a countdown: its message stands for the attempt's time.
-                delivery.queued_at = delivery.next_attempt_at
-                retry_soon.append(delivery)
-    delivered: dict[int, list] = {}
-    for delivery in deliveries:
-        if delivery.status == DeliveryStatus.DELIVERED:
-            delivered.setdefault(delivery.last_status_code, []).append(delivery.id)
-    failed = [d for d in deliveries if d.status != DeliveryStatus.DELIVERED]
+            failed.append(delivery)
+    subscriptions = {d.subscription_id: d.subscription for d in deliveries}
+    recovered = [
+        i
+        for i, state in subscription_nexts.items()
+        if state.failing_since is None and subscriptions[i].failing_since is not None
+    ]
+    newly_failing = [
+        i
+        for i, state in subscription_nexts.items()
+        if state.failing_since is not None and subscriptions[i].failing_since is None
+    ]
     with transaction.atomic():
         DeliveryAttempt.objects.bulk_create(attempts)
         # Successes, the common case, share their new values: one UPDATE per status code
@@ -449,28 +592,24 @@ def _settle(deliveries: list[Delivery], outcomes: dict[str, Outcome]) -> list[De
             )
         # Read with the claim: in the common case (all healthy, none failing before) no
         # statement at all. A change another worker made since is caught by its next batch.
-        subscriptions = {d.subscription_id: d.subscription for d in deliveries}
-        recovered = [i for i in healthy if subscriptions[i].failing_since is not None]
         if recovered:
             Subscription.objects.filter(id__in=recovered, failing_since__isnull=False).update(
                 failing_since=None
             )
-        newly_failing = [i for i in failing - healthy if subscriptions[i].failing_since is None]
         if newly_failing:
             Subscription.objects.filter(id__in=newly_failing, failing_since__isnull=True).update(
                 failing_since=now
             )
-    for subscription in gone.values():
-        subscription_disable(subscription=subscription, reason="The receiver answered 410 Gone.")
-    cutoff = now - settings.WEBHOOK_DISABLE_AFTER
+    for i, state in subscription_nexts.items():
+        if state.disable == SUBSCRIPTION_GONE:
+            subscription_disable(
+                subscription=subscriptions[i], reason="The receiver answered 410 Gone."
+            )
     long_failing = {
-        i
-        for i in failing - healthy
-        if subscriptions[i].failing_since is not None and subscriptions[i].failing_since < cutoff
+        i for i, s in subscription_nexts.items() if s.disable == SUBSCRIPTION_FAILING_TOO_LONG
     }
     if long_failing:
         _disable_long_failing(long_failing, now)
-    return retry_soon
 
 
 def _disable_long_failing(subscription_ids: set, now: datetime) -> None:

@@ -2,14 +2,13 @@ from decimal import Decimal
 
 import pytest
 
-from carriers.events import OrderPlannedV1
+from carriers.events import OrderPlannedV1, OrderPlanningFailedV1
 from carriers.models import CapacityLoad, Plan, PlanStatus
 from carriers.services import orders_plan, plan_override, planning_sweep
 from config.api.errors import Conflict, InvalidInput
 from orders.models import Order, OrderHistory
 from tests.factories import CarrierFactory, ServiceFactory
 from webhooks.models import Event
-from webhooks.payloads import RouteOptimizationOrderUnscheduledV1
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +56,16 @@ def test_it_leaves_an_order_nothing_can_carry_unplanned_with_reasons(create_orde
     assert plan.status == PlanStatus.UNPLANNED
     assert plan.unplanned_reasons == ["over-weight"]
     assert Order.objects.get(id=order["id"]).status == "unplanned"
-    event = Event.objects.get(type="RouteOptimizationOrderUnscheduled", entity_id=order["id"])
-    payload = RouteOptimizationOrderUnscheduledV1.model_validate(event.data)
+    event = Event.objects.get(type="OrderPlanningFailed", entity_id=order["id"])
+    payload = OrderPlanningFailedV1.model_validate(event.data)
+    assert payload.model_dump(mode="json", by_alias=True) == event.data
     assert payload.reasons == ["over-weight"]
+    assert [(r.service.code, r.reasons) for r in payload.ruledOut] == [
+        (plan.rejections[0]["service"]["code"], ["over-weight"])
+    ]
+    assert "kg" in payload.ruledOut[0].explanation
+    # Route optimisation's event, with its own vocabulary, is not carrier selection's to send.
+    assert not Event.objects.filter(type="RouteOptimizationOrderUnscheduled").exists()
 
 
 def test_an_order_with_no_services_at_all_is_unplanned_for_that_reason(create_order):

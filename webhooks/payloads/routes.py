@@ -4,6 +4,8 @@ Units, from the seed's notes on RouteOptimizationJobApproved: durations and time
 distances in kilometres (``meta``, ``routes``), weights in kilograms, volumes in cubic metres.
 """
 
+from routing.reasons import UnscheduledReason
+
 from .common import OrderRef, PayloadModel, RouteRef, TimeFrame
 
 
@@ -109,9 +111,11 @@ class RouteOptimizationJobApprovedV1(PayloadModel):
 
 
 class RouteOptimizationOrderUnscheduledV1(PayloadModel):
-    """Sent when route optimization could not schedule an order; ``reasons`` lists why."""
+    """Sent when route optimization could not schedule an order; ``reasons`` lists why, in
+    route optimisation's own codes (``routing.reasons``). Carrier selection reports an order
+    no service can take with OrderPlanningFailed instead."""
 
     order: OrderRef
-    reasons: list[str]
+    reasons: list[UnscheduledReason]
     correlationId: str
     timeOfEvent: str
