@@ -18,7 +18,7 @@ from django.utils.html import format_html
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import PlanningPolicy, Shipper
-from carriers import selectors
+from carriers import documents, selectors
 from carriers.models import (
     CapacityLoad,
     Carrier,
@@ -279,7 +279,7 @@ class OverrideForm(forms.Form):
 def plan_explanation(order: Order, *, may_override: bool = False) -> str:
     """The order's current plan as HTML: the decision, every option and every rejection, and
     the way to override it for a user who may."""
-    document = selectors.plan_document(order)
+    document = documents.plan_document(order)
     override_url = reverse("admin:carriers_plan_override", args=[order.id])
     return render_to_string(
         "admin/carriers/plan_explanation.html",

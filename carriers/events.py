@@ -109,7 +109,7 @@ class InvoiceApprovedV1(PayloadModel):
 
 
 def order_planned_v1(*, order, plan, shared_with: dict[str, Any], time_of_event: datetime) -> dict:
-    from carriers.selectors import plan_summary
+    from carriers.documents import plan_summary
 
     summary = plan_summary(plan)
     return {

@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 
 from config.api.errors import WaybillError
 from orders.models import Order
-from routing import selectors, services
+from routing import documents, selectors, services
 from routing.drawing import route_map_svg, timeline_svg
 from routing.models import Depot, Gate, OptimizationJob, Route, Stop, VehicleGroup
 
@@ -48,7 +48,7 @@ class GateAdmin(admin.ModelAdmin):
 def _document(job: OptimizationJob) -> dict:
     # The change page shows five views of one document; build it once per request.
     if not hasattr(job, "_document"):
-        job._document = selectors.job_document(job)
+        job._document = documents.job_document(job)
     return job._document
 
 

@@ -22,7 +22,7 @@ def _limits(group) -> dict[str, Any]:
 def route_optimization_job_approved_v1(
     *, job, routes: list, gate_slots: dict, owner_id: str, time_of_event: datetime
 ) -> dict:
-    from routing.selectors import route_reference
+    from routing.documents import route_reference
 
     return {
         "id": str(job.id),
@@ -107,7 +107,7 @@ def _frame(start: datetime | None, end: datetime | None, fallback: datetime) -> 
 
 
 def order_added_to_route_v2(*, order, route, stop, time_of_event: datetime) -> dict:
-    from routing.selectors import route_reference
+    from routing.documents import route_reference
 
     return {
         "order": order_reference(order),

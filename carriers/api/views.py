@@ -3,7 +3,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.permissions import IsCarrier
-from carriers import selectors
+from carriers import documents, selectors
 from carriers.api.filters import ManifestFilter
 from carriers.api.serializers import (
     ManifestEntrySerializer,
@@ -14,7 +14,6 @@ from carriers.models import Plan
 from config.api.pagination import CreatedCursorPagination
 from config.api.schema import ERROR_RESPONSES
 from orders.api.views import ShipperView
-from orders.documents import collo_document, location_document, time_frame_document
 from orders.selectors import order_get
 
 PLAN_EXAMPLE = OpenApiExample(
@@ -88,7 +87,7 @@ class OrderPlanView(ShipperView):
     )
     def get(self, request, order_id):
         order = order_get(shipper=self.shipper, live_mode=self.live_mode, order_id=order_id)
-        return Response(selectors.plan_document(order))
+        return Response(documents.plan_document(order))
 
 
 class OrderQuotesView(ShipperView):
@@ -105,45 +104,11 @@ class OrderQuotesView(ShipperView):
     )
     def get(self, request, order_id):
         order = order_get(shipper=self.shipper, live_mode=self.live_mode, order_id=order_id)
-        return Response(selectors.quote_document(order, selectors.order_quote(order=order)))
+        return Response(documents.quote_document(order, selectors.order_quote(order=order)))
 
 
 class ManifestPagination(CreatedCursorPagination):
     ordering = ("-decided_at", "-id")
-
-
-def _stop(order, kind: str) -> dict:
-    return {
-        "location": location_document(order, kind),
-        "contact": getattr(order, f"{kind}_contact"),
-        "timeFrame": time_frame_document(order, kind),
-    }
-
-
-def manifest_entry(plan: Plan) -> dict:
-    order = plan.order
-    summary = selectors.plan_summary(plan)
-    collis = list(order.collis.all())
-    return {
-        "order": {
-            "id": str(order.id),
-            "creatorOrderId": order.creator_order_id,
-            "relationalId": order.relational_id,
-            "tags": list(order.tags),
-            "status": order.status,
-            "notes": order.notes,
-        },
-        "shipper": {"id": str(order.shipper_id), "name": order.shipper.name},
-        "service": summary["service"],
-        "pickupDay": summary["pickupDay"],
-        "promisedPickup": summary["promisedPickup"],
-        "promisedDelivery": summary["promisedDelivery"],
-        "price": summary["price"],
-        "pickup": _stop(order, "pickup"),
-        "delivery": _stop(order, "delivery"),
-        "collis": [collo_document(c) for c in collis],
-        "totalWeight": str(sum((c.weight for c in collis), 0)),
-    }
 
 
 class CarrierManifestView(GenericAPIView):
@@ -171,4 +136,4 @@ class CarrierManifestView(GenericAPIView):
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([manifest_entry(p) for p in page])
+        return self.get_paginated_response([documents.manifest_entry(p) for p in page])
