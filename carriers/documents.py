@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from carriers.models import Plan
 from carriers.selection import Selection
 from carriers.selectors import plan_current, plan_shared_with, plans_earlier
+from config.times import carrier_zone, iso_local, order_zone
 from orders.documents import (
     collo_document,
     location_document,
@@ -24,18 +24,18 @@ from orders.models import Order, OrderStatus
 def _window(start: datetime | None, end: datetime | None, time_zone: str) -> dict | None:
     if start is None:
         return None
-    zone = ZoneInfo(time_zone)
-    return {"from": start.astimezone(zone).isoformat(), "to": end.astimezone(zone).isoformat()}
+    return {"from": iso_local(start, time_zone), "to": iso_local(end, time_zone)}
 
 
 def plan_summary(plan: Plan) -> dict[str, Any]:
-    """What was decided, as the API, the events and the admin show it."""
-    zone = plan.carrier.time_zone if plan.carrier else "UTC"
+    """What was decided, as the API, the events and the admin show it: the decision in the
+    order's zone, the promise in the carrier's (its service windows are its local clock)."""
+    zone = carrier_zone(plan.carrier)
     return {
         "id": str(plan.id),
         "status": plan.status,
         "policy": plan.policy,
-        "decidedAt": plan.decided_at.isoformat(),
+        "decidedAt": iso_local(plan.decided_at, order_zone(plan.order)),
         "decidedBy": plan.decided_by,
         "overridden": plan.overridden,
         "carrier": (

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
+from config.times import iso_local, order_zone
 from orders.documents import order_reference
 from webhooks.payloads.common import OrderRef, PayloadModel, RouteRef
 
@@ -130,7 +131,7 @@ def order_planned_v1(*, order, plan, shared_with: dict[str, Any], time_of_event:
             "reason": plan.reason,
         },
         "correlationId": "",
-        "timeOfEvent": time_of_event.isoformat(),
+        "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }
 
 
@@ -141,5 +142,5 @@ def route_optimization_order_unscheduled_v1(
         "order": order_reference(order),
         "reasons": list(reasons),
         "correlationId": "",
-        "timeOfEvent": time_of_event.isoformat(),
+        "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }

@@ -254,7 +254,9 @@ def plan_shared_with(plan: Plan) -> dict[str, Any]:
 
 def plans_earlier(order: Order) -> QuerySet[Plan]:
     """The order's earlier plans, newest first, with what their summaries show."""
-    return Plan.objects.filter(order=order, is_current=False).select_related("carrier", "service")
+    return Plan.objects.filter(order=order, is_current=False).select_related(
+        "order", "carrier", "service"
+    )
 
 
 def carrier_manifest(*, carrier, live_mode: bool) -> QuerySet[Plan]:

@@ -8,21 +8,36 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from config.times import iso_local, order_zone, route_zone
 from orders.documents import order_reference
 from orders.models import Order
 from routing.models import OptimizationJob, Route, Stop
 from routing.selectors import job_origin, order_stop, route_stops_for_shipper
 
 
-def _at(origin: datetime, seconds: int | None) -> str | None:
-    return None if seconds is None else (origin + timedelta(seconds=seconds)).isoformat()
+def _at(origin: datetime, seconds: int | None, zone: str | None = None) -> str | None:
+    """``seconds`` after the job's origin, in ``zone`` (the depot's, the origin's own, unless
+    a stop's place is named)."""
+    if seconds is None:
+        return None
+    moment = origin + timedelta(seconds=seconds)
+    return iso_local(moment, zone) if zone else moment.isoformat()
+
+
+def job_zone(job: OptimizationJob) -> str:
+    """The zone of a job's own facts: its depot's (see ``config.times``)."""
+    return str(job_origin(job).tzinfo)
 
 
 def job_document(job: OptimizationJob) -> dict[str, Any]:
     """``GET /routing/jobs/{id}``: status, progress, figures, routes and who was left out."""
     solution = job.solution or {}
     origin = job_origin(job)
-    refs = {str(o.id): o.creator_order_id for o in job.orders.only("id", "creator_order_id")}
+    depot_zone = str(origin.tzinfo)
+    orders = job.orders.only("id", "creator_order_id", "delivery_time_zone")
+    refs = {str(o.id): o.creator_order_id for o in orders}
+    # A job's stops are deliveries: their times are in the delivery location's zone.
+    stop_zones = {str(o.id): o.delivery_time_zone for o in orders}
     groups = {str(g.id): g.name for g in job.vehicle_groups.all()}
     gates = {str(g.id): g.name for g in job.gates.all()}
     return {
@@ -60,9 +75,9 @@ def job_document(job: OptimizationJob) -> dict[str, Any]:
                         "sequence": s["sequence"],
                         "orderId": s["visit"],
                         "creatorOrderId": refs.get(s["visit"], ""),
-                        "arrival": _at(origin, s["arrivalS"]),
-                        "eta": _at(origin, s["startS"]),
-                        "departure": _at(origin, s["endS"]),
+                        "arrival": _at(origin, s["arrivalS"], stop_zones.get(s["visit"])),
+                        "eta": _at(origin, s["startS"], stop_zones.get(s["visit"])),
+                        "departure": _at(origin, s["endS"], stop_zones.get(s["visit"])),
                     }
                     for s in r["stops"]
                 ],
@@ -74,10 +89,10 @@ def job_document(job: OptimizationJob) -> dict[str, Any]:
             for key, reasons in solution.get("unscheduled", {}).items()
         ],
         "solver": {k: solution.get(k) for k in ("cost", "runtimeS", "iterations", "stoppedBy")},
-        "createdAt": job.created_at.isoformat(),
-        "startedAt": job.started_at.isoformat() if job.started_at else None,
-        "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
-        "approvedAt": job.approved_at.isoformat() if job.approved_at else None,
+        "createdAt": iso_local(job.created_at, depot_zone),
+        "startedAt": iso_local(job.started_at, depot_zone),
+        "finishedAt": iso_local(job.finished_at, depot_zone),
+        "approvedAt": iso_local(job.approved_at, depot_zone),
         "approvedBy": job.approved_by,
     }
 
@@ -94,15 +109,17 @@ def route_reference(route: Route) -> dict[str, Any]:
 
 
 def stop_document(stop: Stop) -> dict[str, Any]:
+    """A stop, its times in the zone of the order's place it serves (pickup or delivery)."""
+    zone = order_zone(stop.order, stop.kind)
     return {
         "sequence": stop.sequence,
         "kind": stop.kind,
         "order": order_reference(stop.order),
         "position": {"latitude": stop.latitude, "longitude": stop.longitude},
-        "plannedArrival": stop.planned_arrival.isoformat(),
-        "eta": stop.eta.isoformat(),
+        "plannedArrival": iso_local(stop.planned_arrival, zone),
+        "eta": iso_local(stop.eta, zone),
         "timeWindow": (
-            {"from": stop.window_from.isoformat(), "to": stop.window_to.isoformat()}
+            {"from": iso_local(stop.window_from, zone), "to": iso_local(stop.window_to, zone)}
             if stop.window_from and stop.window_to
             else None
         ),
@@ -117,8 +134,8 @@ def route_document(route: Route, *, shipper, live_mode: bool, full: bool = False
         "status": route.status,
         "vehicleGroup": route.vehicle_group.name,
         "gate": route.gate.name,
-        "startTime": route.start_time.isoformat(),
-        "endTime": route.end_time.isoformat(),
+        "startTime": iso_local(route.start_time, route_zone(route)),
+        "endTime": iso_local(route.end_time, route_zone(route)),
         "stopsCount": route.stops_count,
         "distanceKm": route.distance_km,
         "duration": route.duration,

@@ -192,7 +192,7 @@ def routes_for_shipper(*, shipper, live_mode: bool) -> QuerySet[Route]:
     return (
         Route.objects.filter(stops__order__shipper=shipper, stops__order__live_mode=live_mode)
         .distinct()
-        .select_related("vehicle_group", "gate")
+        .select_related("vehicle_group__depot", "gate")
     )
 
 
