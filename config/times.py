@@ -96,3 +96,16 @@ def route_zone(route: Any) -> str:
 
 def carrier_zone(carrier: Any) -> str:
     return carrier.time_zone if carrier is not None else "UTC"
+
+
+def admin_time(field: str, zone_of: Any, description: str | None = None) -> Any:
+    """An admin column (or read-only field) showing ``field`` in the zone ``zone_of(obj)``
+    names, with the zone's name; sorts by the field. Set it on a ModelAdmin as an attribute."""
+
+    def column(_model_admin: Any, obj: Any) -> str:
+        return admin_local(getattr(obj, field), zone_of(obj))
+
+    column.__name__ = f"{field}_local"
+    column.short_description = description or field.replace("_", " ").capitalize()
+    column.admin_order_field = field
+    return column
