@@ -8,6 +8,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
@@ -18,7 +19,7 @@ from django.utils.html import format_html
 from rest_framework.exceptions import ValidationError
 
 from accounts.models import PlanningPolicy, Shipper
-from carriers import selectors
+from carriers import documents, selectors
 from carriers.models import (
     CapacityLoad,
     Carrier,
@@ -32,6 +33,7 @@ from carriers.models import (
 from carriers.selection import select
 from carriers.services import PLANNABLE, orders_plan, plan_override
 from config.api.errors import WaybillError, flatten_errors
+from config.times import admin_time, carrier_zone, order_zone
 from orders.api.serializers import order_spec_from
 from orders.models import Order
 from orders.services import order_draft
@@ -186,7 +188,9 @@ class QuoteForm(forms.Form):
     shipper = forms.ModelChoiceField(queryset=Shipper.objects.all())
     policy = forms.ChoiceField(choices=PlanningPolicy.choices)
     at = forms.DateTimeField(
-        required=False, help_text="Quote as if it were this moment (default: now)."
+        required=False,
+        help_text="Quote as if it were this moment (default: now); in UTC, the site's zone, "
+        "unless it names an offset (2026-12-02T08:00+01:00).",
     )
     order = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 18, "cols": 100, "style": "font-family: monospace"}),
@@ -217,13 +221,30 @@ class PlanAdmin(admin.ModelAdmin):
         "is_current",
         "overridden",
         "decided_by",
-        "decided_at",
+        "decided_at_local",
     )
     list_filter = ("status", "is_current", "overridden", "policy", "carrier", "pickup_day")
     search_fields = ("order__creator_order_id", "=order__id")
     list_select_related = ("order", "carrier", "service__carrier")
     date_hierarchy = "decided_at"
-    readonly_fields = [f.name for f in Plan._meta.fields]
+    # The decision in the order's zone, the carrier's promise in the carrier's (config.times).
+    readonly_fields = [
+        f"{f.name}_local" if isinstance(f, models.DateTimeField) else f.name
+        for f in Plan._meta.fields
+    ]
+    decided_at_local = admin_time("decided_at", lambda plan: order_zone(plan.order), "Decided at")
+    promised_pickup_from_local = admin_time(
+        "promised_pickup_from", lambda plan: carrier_zone(plan.carrier)
+    )
+    promised_pickup_to_local = admin_time(
+        "promised_pickup_to", lambda plan: carrier_zone(plan.carrier)
+    )
+    promised_delivery_from_local = admin_time(
+        "promised_delivery_from", lambda plan: carrier_zone(plan.carrier)
+    )
+    promised_delivery_to_local = admin_time(
+        "promised_delivery_to", lambda plan: carrier_zone(plan.carrier)
+    )
 
     def has_add_permission(self, request):
         return False
@@ -279,7 +300,7 @@ class OverrideForm(forms.Form):
 def plan_explanation(order: Order, *, may_override: bool = False) -> str:
     """The order's current plan as HTML: the decision, every option and every rejection, and
     the way to override it for a user who may."""
-    document = selectors.plan_document(order)
+    document = documents.plan_document(order)
     # A service is an option or ruled out, never both: plans overridden before that was so
     # kept the chosen service among the ruled out too.
     chosen = {o["service"]["id"] for o in document["options"]}

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from carriers.selection import PlanningFailureReason
+from config.times import iso_local, order_zone
 from orders.documents import order_reference
 from webhooks.payloads.common import OrderRef, PayloadModel, RouteRef
 
@@ -133,7 +134,7 @@ class InvoiceApprovedV1(PayloadModel):
 
 
 def order_planned_v1(*, order, plan, shared_with: dict[str, Any], time_of_event: datetime) -> dict:
-    from carriers.selectors import plan_summary
+    from carriers.documents import plan_summary
 
     summary = plan_summary(plan)
     return {
@@ -154,7 +155,7 @@ def order_planned_v1(*, order, plan, shared_with: dict[str, Any], time_of_event:
             "reason": plan.reason,
         },
         "correlationId": "",
-        "timeOfEvent": time_of_event.isoformat(),
+        "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }
 
 
@@ -180,7 +181,7 @@ def order_planning_failed_v1(
             for r in rejections
         ],
         "correlationId": "",
-        "timeOfEvent": time_of_event.isoformat(),
+        "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }
 
 
@@ -191,5 +192,5 @@ def route_optimization_order_unscheduled_v1(
         "order": order_reference(order),
         "reasons": list(reasons),
         "correlationId": "",
-        "timeOfEvent": time_of_event.isoformat(),
+        "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }

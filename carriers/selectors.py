@@ -1,4 +1,6 @@
-"""Planning reads: the selection catalogue, an order as a shipment, plans and manifests."""
+"""Planning reads: the selection catalogue, an order as a shipment, plans and manifests.
+
+What the API and the events show of plans is built in ``carriers.documents``."""
 
 from __future__ import annotations
 
@@ -26,7 +28,6 @@ from carriers.selection import (
     Selection,
     select,
 )
-from orders.documents import order_reference
 from orders.models import Collo, Order, OrderStatus
 
 ON_TIME_PERIOD = timedelta(days=30)
@@ -252,94 +253,11 @@ def plan_shared_with(plan: Plan) -> dict[str, Any]:
     return {"orders": own, "otherOrders": others}
 
 
-def _window(start: datetime | None, end: datetime | None, time_zone: str) -> dict | None:
-    if start is None:
-        return None
-    zone = ZoneInfo(time_zone)
-    return {"from": start.astimezone(zone).isoformat(), "to": end.astimezone(zone).isoformat()}
-
-
-def plan_summary(plan: Plan) -> dict[str, Any]:
-    """What was decided, as the API, the events and the admin show it."""
-    zone = plan.carrier.time_zone if plan.carrier else "UTC"
-    return {
-        "id": str(plan.id),
-        "status": plan.status,
-        "policy": plan.policy,
-        "decidedAt": plan.decided_at.isoformat(),
-        "decidedBy": plan.decided_by,
-        "overridden": plan.overridden,
-        "carrier": (
-            {"id": str(plan.carrier.id), "name": plan.carrier.name, "slug": plan.carrier.slug}
-            if plan.carrier
-            else None
-        ),
-        "service": (
-            {"code": plan.service.code, "name": plan.service.name} if plan.service else None
-        ),
-        "price": (
-            {"amount": str(plan.price), "currency": plan.currency}
-            if plan.price is not None
-            else None
-        ),
-        "priceBreakdown": plan.price_breakdown or None,
-        "pickupDay": plan.pickup_day.isoformat() if plan.pickup_day else None,
-        "promisedPickup": _window(plan.promised_pickup_from, plan.promised_pickup_to, zone),
-        "promisedDelivery": _window(plan.promised_delivery_from, plan.promised_delivery_to, zone),
-        "reason": plan.reason,
-        "unplannedReasons": plan.unplanned_reasons,
-    }
-
-
-def plan_document(order: Order) -> dict[str, Any]:
-    """``GET /orders/{id}/plan``: how the order was planned, or that it is not yet."""
-    from routing.selectors import order_route_and_stop, route_shared_with
-
-    plan = plan_current(order)
-    document: dict[str, Any] = {"order": order_reference(order)}
-    route, stop = order_route_and_stop(order)
-    if plan is None:
-        return {
-            **document,
-            "status": "pending" if order.status != OrderStatus.CANCELLED else "cancelled",
-            "plan": None,
-            "route": route,
-            "stop": stop,
-            "sharedWith": route_shared_with(order) or {"orders": [], "otherOrders": 0},
-            "optionsConsidered": 0,
-            "options": [],
-            "rejections": [],
-            "history": [],
-        }
-    plan.order = order
-    earlier = Plan.objects.filter(order=order, is_current=False).select_related(
-        "carrier", "service"
+def plans_earlier(order: Order) -> QuerySet[Plan]:
+    """The order's earlier plans, newest first, with what their summaries show."""
+    return Plan.objects.filter(order=order, is_current=False).select_related(
+        "order", "carrier", "service"
     )
-    return {
-        **document,
-        "status": plan.status,
-        "plan": plan_summary(plan),
-        "route": route,
-        "stop": stop,
-        "sharedWith": route_shared_with(order) or plan_shared_with(plan),
-        "optionsConsidered": len(plan.options) + len(plan.rejections),
-        "options": plan.options,
-        "rejections": plan.rejections,
-        "history": [plan_summary(p) for p in earlier[:20]],
-    }
-
-
-def quote_document(order: Order, selection: Selection) -> dict[str, Any]:
-    chosen = selection.chosen
-    return {
-        "order": order_reference(order),
-        "policy": selection.policy,
-        "wouldChoose": (chosen.offer.reference() if chosen else None),
-        "explanation": selection.explanation(),
-        "options": [o.document() for o in selection.options],
-        "rejections": [r.document() for r in selection.rejections],
-        "unplannedReasons": [] if chosen else selection.unplanned_reasons,
-    }
 
 
 def carrier_manifest(*, tenant: Tenant) -> QuerySet[Plan]:

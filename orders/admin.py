@@ -4,9 +4,25 @@ from django.db import models
 from django.utils.safestring import mark_safe
 
 from config.api.errors import InvalidInput, WaybillError
+from config.times import DELIVERY, PICKUP, admin_time, order_zone
 from orders import pos
 from orders.models import Collo, Order, OrderHistory, OrderLine, PosFetch, PosIntegration
 from orders.services import order_cancel
+
+# An order's times are shown in the zone of their place, named (config.times).
+ORDER_TIMES = [f.name for f in Order._meta.fields if isinstance(f, models.DateTimeField)]
+
+
+def _order_time_zone(field: str):
+    if field.startswith("pickup_"):
+        return lambda order: order_zone(order, PICKUP)
+    if field.startswith("delivery_") or field == "delivered_at":
+        return lambda order: order_zone(order, DELIVERY)
+    return order_zone
+
+
+def _shown(field: str) -> str:
+    return f"{field}_local" if field in ORDER_TIMES else field
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -42,8 +58,9 @@ class ColloInline(ReadOnlyInline):
 
 class OrderHistoryInline(ReadOnlyInline):
     model = OrderHistory
-    fields = ("at", "actor", "action", "note", "changes")
+    fields = ("at_local", "actor", "action", "note", "changes")
     readonly_fields = fields
+    at_local = admin_time("at", lambda history: order_zone(history.order), "At")
 
 
 class TagFilter(admin.SimpleListFilter):
@@ -71,8 +88,8 @@ class OrderAdmin(admin.ModelAdmin):
         "live_mode",
         "relational_id",
         "delivery_address_primary",
-        "delivery_from",
-        "created_at",
+        "delivery_from_local",
+        "created_at_local",
     )
     list_filter = ("status", "shipper", "live_mode", TagFilter, "created_at", "updated_at")
     search_fields = (
@@ -86,10 +103,10 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline, ColloInline, OrderHistoryInline]
     actions = ["cancel_orders"]
     # Orders change through the API and the actions here, so every change leaves its event.
-    readonly_fields = ["plan", *(f.name for f in Order._meta.fields)]
+    readonly_fields = ["plan", *(_shown(f.name) for f in Order._meta.fields)]
     fieldsets = (
         ("Plan", {"fields": ("plan",)}),
-        (None, {"fields": [f.name for f in Order._meta.fields if f.name != "id"]}),
+        (None, {"fields": [_shown(f.name) for f in Order._meta.fields if f.name != "id"]}),
     )
 
     def get_object(self, request, object_id, from_field=None):
@@ -127,6 +144,10 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_cancel_permission(self, request) -> bool:
         return request.user.has_perm("orders.cancel_order")
+
+
+for _field in ORDER_TIMES:
+    setattr(OrderAdmin, f"{_field}_local", admin_time(_field, _order_time_zone(_field)))
 
 
 # A URL typed without a scheme is read as https.

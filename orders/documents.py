@@ -6,13 +6,11 @@ Everything here is pure: no queries beyond relations the caller has loaded.
 
 from __future__ import annotations
 
-import contextlib
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from config.money import money_text
+from config.times import iso_local, order_zone
 from orders.models import Collo, Order, OrderLine
 
 LOCATION_KINDS = ("pickup", "delivery")
@@ -20,16 +18,6 @@ LOCATION_KINDS = ("pickup", "delivery")
 
 def _decimal(value: Decimal | None) -> str | None:
     return None if value is None else format(Decimal(value).normalize(), "f")
-
-
-def _local(value: datetime | None, time_zone: str) -> str | None:
-    """``value`` in the place's zone; in UTC when the zone is unknown or the time would
-    leave the representable range there (stored data must never make a read fail)."""
-    if value is None:
-        return None
-    with contextlib.suppress(KeyError, ValueError, OverflowError):
-        value = value.astimezone(ZoneInfo(time_zone))
-    return value.isoformat()
 
 
 def location_document(order: Order, kind: str) -> dict[str, Any]:
@@ -54,7 +42,7 @@ def time_frame_document(order: Order, kind: str) -> dict[str, Any] | None:
     if start is None and end is None:
         return None
     time_zone = getattr(order, f"{kind}_time_zone")
-    return {"from": _local(start, time_zone), "to": _local(end, time_zone)}
+    return {"from": iso_local(start, time_zone), "to": iso_local(end, time_zone)}
 
 
 def line_document(line: OrderLine, *, currency: str) -> dict[str, Any]:
@@ -112,6 +100,7 @@ def order_document(
     """The whole order; ``lines``/``collis`` stand in for the saved rows when given."""
     lines = order.lines.all() if lines is None else lines
     collis = order.collis.all() if collis is None else collis
+    zone = order_zone(order)  # the order as a whole: see config.times
     return {
         "id": str(order.id),
         "creatorOrderId": order.creator_order_id,
@@ -133,9 +122,9 @@ def order_document(
         "collis": [collo_document(collo) for collo in collis],
         "totalWeight": _decimal(sum((Decimal(c.weight) for c in collis), Decimal(0))),
         "cancelReason": order.cancel_reason,
-        "cancelledAt": order.cancelled_at.isoformat() if order.cancelled_at else None,
-        "createdAt": order.created_at.isoformat() if order.created_at else None,
-        "updatedAt": order.updated_at.isoformat() if order.updated_at else None,
+        "cancelledAt": iso_local(order.cancelled_at, zone),
+        "createdAt": iso_local(order.created_at, zone),
+        "updatedAt": iso_local(order.updated_at, zone),
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
+from config.times import iso_local, order_zone
 from orders.documents import order_document, order_reference
 from webhooks.payloads.common import OrderRef, PayloadModel, PhoneV2
 
@@ -138,7 +139,7 @@ def order_created_v1(*, order, time_of_event: datetime, document: dict | None = 
         "order": order_reference(order),
         **_details(document),
         "correlationId": "",
-        "timeOfEvent": time_of_event.isoformat(),
+        "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }
 
 
@@ -155,7 +156,7 @@ def order_cancelled_v1(*, order, time_of_event: datetime) -> dict:
     return {
         "order": order_reference(order),
         "reason": order.cancel_reason,
-        "cancelledAt": order.cancelled_at.isoformat() if order.cancelled_at else None,
+        "cancelledAt": iso_local(order.cancelled_at, order_zone(order)),
         "correlationId": "",
-        "timeOfEvent": time_of_event.isoformat(),
+        "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }

@@ -7,12 +7,14 @@ import math
 
 from django import forms
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.db import models
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from config.api.errors import WaybillError
+from config.times import admin_time, order_zone, route_zone
 from orders.models import Order
-from routing import selectors, services
+from routing import documents, selectors, services
 from routing.drawing import route_map_svg, timeline_svg
 from routing.models import Depot, Gate, OptimizationJob, Route, Stop, VehicleGroup
 
@@ -48,7 +50,7 @@ class GateAdmin(admin.ModelAdmin):
 def _document(job: OptimizationJob) -> dict:
     # The change page shows five views of one document; build it once per request.
     if not hasattr(job, "_document"):
-        job._document = selectors.job_document(job)
+        job._document = documents.job_document(job)
     return job._document
 
 
@@ -93,12 +95,13 @@ class OptimizationJobAdmin(admin.ModelAdmin):
         "routes_count",
         "left_out",
         "created_by",
-        "created_at",
+        "created_at_local",
     )
     list_filter = ("status", "date", "live_mode")
     search_fields = ("name", "=number")
     actions = ["approve", "cancel", "run_again"]
     form = JobForm
+    created_at_local = admin_time("created_at", documents.job_zone, "Created at")
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -216,7 +219,8 @@ class OptimizationJobAdmin(admin.ModelAdmin):
             meta.get("weight", 0),
         )
         head = (
-            "<tr><th>#</th><th>Vehicle group</th><th>Gate</th><th>Time</th><th>Stops</th>"
+            f"<tr><th>#</th><th>Vehicle group</th><th>Gate</th>"
+            f"<th>Time ({escape(documents.job_zone(job))})</th><th>Stops</th>"
             "<th>km</th><th>Driving min</th><th>Waiting min</th><th>Task min</th>"
             "<th>Break min</th><th>kg</th></tr>"
         )
@@ -310,8 +314,24 @@ class StopInline(admin.TabularInline):
     model = Stop
     extra = 0
     can_delete = False
-    fields = ("sequence", "order", "kind", "planned_arrival", "eta", "window_from", "window_to")
+    fields = (
+        "sequence",
+        "order",
+        "kind",
+        "planned_arrival_local",
+        "eta_local",
+        "window_from_local",
+        "window_to_local",
+    )
     readonly_fields = fields
+    # A stop's times are in the zone of the order's place it serves (config.times).
+    planned_arrival_local = admin_time("planned_arrival", lambda s: order_zone(s.order, s.kind))
+    eta_local = admin_time("eta", lambda s: order_zone(s.order, s.kind), "ETA")
+    window_from_local = admin_time("window_from", lambda s: order_zone(s.order, s.kind))
+    window_to_local = admin_time("window_to", lambda s: order_zone(s.order, s.kind))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -324,7 +344,7 @@ class RouteAdmin(admin.ModelAdmin):
         "job",
         "vehicle_group",
         "gate",
-        "start_time",
+        "start_time_local",
         "stops_count",
         "distance_km",
         "duration",
@@ -332,8 +352,16 @@ class RouteAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "vehicle_group", "gate")
     search_fields = ("slug", "reference")
-    readonly_fields = [f.name for f in Route._meta.fields]
+    list_select_related = ("job", "vehicle_group__depot", "gate")
+    # A route's times are in its depot's zone, named (config.times).
+    readonly_fields = [
+        f"{f.name}_local" if isinstance(f, models.DateTimeField) else f.name
+        for f in Route._meta.fields
+    ]
     inlines = [StopInline]
+    start_time_local = admin_time("start_time", route_zone, "Start time")
+    end_time_local = admin_time("end_time", route_zone, "End time")
+    created_at_local = admin_time("created_at", route_zone, "Created at")
 
     def has_add_permission(self, request):
         return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from config.times import DELIVERY, PICKUP, iso_local, order_zone, route_zone
 from orders.documents import location_document, order_reference
 
 
@@ -22,7 +23,7 @@ def _limits(group) -> dict[str, Any]:
 def route_optimization_job_approved_v1(
     *, job, routes: list, gate_slots: dict, owner_id: str, time_of_event: datetime
 ) -> dict:
-    from routing.selectors import route_reference
+    from routing.documents import job_zone, route_reference
 
     return {
         "id": str(job.id),
@@ -53,7 +54,7 @@ def route_optimization_job_approved_v1(
                 "vehicleTypeId": str(r.vehicle_group_id),
                 "gate": r.gate.name,
                 "stopsCount": r.stops_count,
-                "startTime": r.start_time.isoformat(),
+                "startTime": iso_local(r.start_time, route_zone(r)),
                 "firstStopTaskTime": r.first_stop_task_time,
                 "duration": r.duration,
                 "distance": r.distance_km,
@@ -67,7 +68,7 @@ def route_optimization_job_approved_v1(
             for r in routes
         ],
         "correlationId": "",
-        "timeOfEvent": time_of_event.isoformat(),
+        "timeOfEvent": iso_local(time_of_event, job_zone(job)),
     }
 
 
@@ -99,16 +100,17 @@ def _location(order, kind: str) -> dict:
     }
 
 
-def _frame(start: datetime | None, end: datetime | None, fallback: datetime) -> dict:
+def _frame(start: datetime | None, end: datetime | None, fallback: datetime, zone: str) -> dict:
     return {
-        "from": (start or fallback).isoformat(),
-        "to": (end or start or fallback).isoformat(),
+        "from": iso_local(start or fallback, zone),
+        "to": iso_local(end or start or fallback, zone),
     }
 
 
 def order_added_to_route_v2(*, order, route, stop, time_of_event: datetime) -> dict:
-    from routing.selectors import route_reference
+    from routing.documents import route_reference
 
+    pickup, delivery = order_zone(order, PICKUP), order_zone(order, DELIVERY)
     return {
         "order": order_reference(order),
         "route": route_reference(route),
@@ -117,10 +119,10 @@ def order_added_to_route_v2(*, order, route, stop, time_of_event: datetime) -> d
         "deliveryContact": _contact(order.delivery_contact),
         "pickupContact": _contact(order.pickup_contact),
         # Goods are loaded at the depot when the route leaves its gate.
-        "pickupEta": route.start_time.isoformat(),
-        "pickupTimeFrame": _frame(order.pickup_from, order.pickup_to, route.start_time),
-        "deliveryEta": stop.eta.isoformat(),
-        "deliveryTimeFrame": _frame(order.delivery_from, order.delivery_to, stop.eta),
+        "pickupEta": iso_local(route.start_time, pickup),
+        "pickupTimeFrame": _frame(order.pickup_from, order.pickup_to, route.start_time, pickup),
+        "deliveryEta": iso_local(stop.eta, delivery),
+        "deliveryTimeFrame": _frame(order.delivery_from, order.delivery_to, stop.eta, delivery),
         "correlationId": "",
-        "timeOfEvent": time_of_event.isoformat(),
+        "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }

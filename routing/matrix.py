@@ -296,3 +296,12 @@ def matrix_provider() -> MatrixProvider:
     raise ImproperlyConfigured(
         f"ROUTING_MATRIX_PROVIDER must be 'great-circle' or 'osrm', not {kind!r}."
     )
+
+
+def travel_matrices(
+    points: Sequence[tuple[float, float]], vehicle_types: set[str]
+) -> dict[str, TravelMatrix]:
+    """One matrix per vehicle type over ``points``, from the configured provider (an HTTP
+    call for OSRM: the routing service makes it, never a selector)."""
+    provider = matrix_provider()
+    return {kind: provider.matrix(points, kind) for kind in vehicle_types}

@@ -103,6 +103,11 @@ class Problem:
     # Orders whose data cannot be made into a visit, with why: they never reach the solver.
     left_out: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def points(self) -> list[tuple[float, float]]:
+        """The locations the matrices are over: depots first, then visits."""
+        return [d.position for d in self.depots] + [v.position for v in self.visits]
+
     def location(self, visit_index: int) -> int:
         return len(self.depots) + visit_index
 

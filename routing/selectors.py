@@ -1,4 +1,5 @@
-"""Routing reads: a job as a ``Problem``, and jobs, routes and stops as the API shows them."""
+"""Routing reads: a job as a ``Problem`` (without its travel times, which the routing service
+fetches), jobs, routes and stops. What the API shows of them is built in ``routing.documents``."""
 
 from __future__ import annotations
 
@@ -14,9 +15,7 @@ from django.db.models import Q, QuerySet
 from accounts.tenancy import Tenant
 from carriers.market import requirement_tags
 from config.errors import first_or_404
-from orders.documents import order_reference
 from orders.models import Order, OrderStatus
-from routing.matrix import matrix_provider
 from routing.models import Gate, OptimizationJob, Route, Stop, VehicleGroup
 from routing.problem import DepotSpec, Fleet, GateSlot, Problem, Visit
 from routing.solver import DAY_END as HORIZON_S
@@ -157,7 +156,8 @@ def gate_slots(gate: Gate) -> list[GateSlot]:
 
 
 def problem_for_job(job: OptimizationJob) -> Problem:
-    """The job as the solver sees it; travel times from the configured matrix provider."""
+    """The job as the solver sees it, but for its travel matrices: fetching them is an HTTP
+    call, which ``routing.services.job_run`` makes (``routing.matrix.travel_matrices``)."""
     origin = job_origin(job)
     groups = list(job.vehicle_groups.select_related("depot"))
     gates = list(job.gates.all())
@@ -172,23 +172,14 @@ def problem_for_job(job: OptimizationJob) -> Problem:
         except Exception as exc:  # one order's bad data leaves that order out, not the job
             left_out[str(order.id)] = f"{type(exc).__name__}: {exc}"
     depot_specs = [DepotSpec(key, (d.latitude, d.longitude)) for key, d in depots.items()]
-    points = [d.position for d in depot_specs] + [v.position for v in visits]
-    provider = matrix_provider()
     return Problem(
         depots=depot_specs,
         visits=visits,
         fleets=[fleet_of(g) for g in groups],
         slots=[slot for gate in gates for slot in gate_slots(gate)],
-        matrices={kind: provider.matrix(points, kind) for kind in {g.vehicle_type for g in groups}},
+        matrices={},
         left_out=left_out,
     )
-
-
-# --- documents --------------------------------------------------------------------------------
-
-
-def _at(origin: datetime, seconds: int | None) -> str | None:
-    return None if seconds is None else (origin + timedelta(seconds=seconds)).isoformat()
 
 
 def job_get(job_id) -> OptimizationJob:
@@ -197,84 +188,9 @@ def job_get(job_id) -> OptimizationJob:
     )
 
 
-def job_document(job: OptimizationJob) -> dict[str, Any]:
-    """``GET /routing/jobs/{id}``: status, progress, figures, routes and who was left out."""
-    solution = job.solution or {}
-    origin = job_origin(job)
-    refs = {str(o.id): o.creator_order_id for o in job.orders.only("id", "creator_order_id")}
-    groups = {str(g.id): g.name for g in job.vehicle_groups.all()}
-    gates = {str(g.id): g.name for g in job.gates.all()}
-    return {
-        "id": str(job.id),
-        "number": job.number,
-        "name": job.name,
-        "date": job.date.isoformat(),
-        "ownerId": str(job.owner_id) if job.owner_id else None,
-        "liveMode": job.live_mode,
-        "status": job.status,
-        "progress": round(job.progress, 3),
-        "timeBudgetS": job.time_budget_s,
-        "seed": job.seed,
-        "settings": job.settings,
-        "error": job.error,
-        "vehicleGroups": [{"id": k, "name": v} for k, v in groups.items()],
-        "gates": [{"id": k, "name": v} for k, v in gates.items()],
-        "ordersInScope": len(refs),
-        "meta": job.meta,
-        "routes": [
-            {
-                "vehicleGroup": {"id": r["fleet"], "name": groups.get(r["fleet"], "")},
-                "gate": {"id": r["gate"], "name": gates.get(r["gate"], "")},
-                "startTime": _at(origin, r["startS"]),
-                "endTime": _at(origin, r["endS"]),
-                "distanceKm": round(r["distanceM"] / 1000, 3),
-                "drivingDuration": r["drivingS"],
-                "waitingTime": r["waitingS"],
-                "taskTime": r["taskS"],
-                "breakTime": r["breakS"],
-                "weightKg": r["weightG"] / 1000,
-                "volumeM3": r["volumeL"] / 1000,
-                "stops": [
-                    {
-                        "sequence": s["sequence"],
-                        "orderId": s["visit"],
-                        "creatorOrderId": refs.get(s["visit"], ""),
-                        "arrival": _at(origin, s["arrivalS"]),
-                        "eta": _at(origin, s["startS"]),
-                        "departure": _at(origin, s["endS"]),
-                    }
-                    for s in r["stops"]
-                ],
-            }
-            for r in solution.get("routes", [])
-        ],
-        "unscheduled": [
-            {"orderId": key, "creatorOrderId": refs.get(key, ""), "reasons": reasons}
-            for key, reasons in solution.get("unscheduled", {}).items()
-        ],
-        "solver": {k: solution.get(k) for k in ("cost", "runtimeS", "iterations", "stoppedBy")},
-        "createdAt": job.created_at.isoformat(),
-        "startedAt": job.started_at.isoformat() if job.started_at else None,
-        "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
-        "approvedAt": job.approved_at.isoformat() if job.approved_at else None,
-        "approvedBy": job.approved_by,
-    }
-
-
-def route_reference(route: Route) -> dict[str, Any]:
-    """The short route block of the seed 004 events."""
-    return {
-        "id": str(route.id),
-        "slug": route.slug,
-        "reference": route.reference,
-        "tags": list(route.tags),
-        "executors": list(route.executors),
-    }
-
-
 def routes_for_shipper(*, tenant: Tenant) -> QuerySet[Route]:
     """Routes carrying at least one of the tenant's orders."""
-    return Route.objects.of(tenant).select_related("vehicle_group", "gate")
+    return Route.objects.of(tenant).select_related("vehicle_group__depot", "gate")
 
 
 def route_for_shipper(*, tenant: Tenant, route_id) -> Route:
@@ -284,55 +200,20 @@ def route_for_shipper(*, tenant: Tenant, route_id) -> Route:
     )
 
 
-def stop_document(stop: Stop) -> dict[str, Any]:
-    return {
-        "sequence": stop.sequence,
-        "kind": stop.kind,
-        "order": order_reference(stop.order),
-        "position": {"latitude": stop.latitude, "longitude": stop.longitude},
-        "plannedArrival": stop.planned_arrival.isoformat(),
-        "eta": stop.eta.isoformat(),
-        "timeWindow": (
-            {"from": stop.window_from.isoformat(), "to": stop.window_to.isoformat()}
-            if stop.window_from and stop.window_to
-            else None
-        ),
-        "serviceTimeS": stop.service_time_s,
-    }
+def route_stops_for_shipper(*, route: Route, tenant: Tenant) -> tuple[list[Stop], int]:
+    """The tenant's own stops on ``route``, in order, and how many stops are others'."""
+    mine = Stop.objects.of(tenant).filter(route=route).select_related("order")
+    return list(mine), route.stops.count() - len(mine)
 
 
-def route_document(route: Route, *, shipper, live_mode: bool, full: bool = False) -> dict:
-    """A route as a shipper sees it: its own stops in full, other shippers' only counted."""
-    document = {
-        **route_reference(route),
-        "status": route.status,
-        "vehicleGroup": route.vehicle_group.name,
-        "gate": route.gate.name,
-        "startTime": route.start_time.isoformat(),
-        "endTime": route.end_time.isoformat(),
-        "stopsCount": route.stops_count,
-        "distanceKm": route.distance_km,
-        "duration": route.duration,
-    }
-    if full:
-        mine = Q(order__shipper=shipper, order__live_mode=live_mode)
-        stops = route.stops.select_related("order")
-        document["stops"] = [stop_document(s) for s in stops.filter(mine)]
-        document["otherStops"] = stops.exclude(mine).count()
-    return document
-
-
-def order_route_and_stop(order: Order) -> tuple[dict | None, dict | None]:
-    """The route and stop an order is on, for the Plan API."""
-    stop = (
+def order_stop(order: Order) -> Stop | None:
+    """The stop an order is on (its latest route's), with its route."""
+    return (
         Stop.objects.select_related("route", "order")
         .filter(order=order)
         .order_by("-route__created_at")
         .first()
     )
-    if stop is None:
-        return None, None
-    return route_reference(stop.route), stop_document(stop)
 
 
 def route_shared_with(order: Order) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from config.queue import enqueue_row
 from config.sweeping import rows_take
 from orders.events import order_event_target
 from orders.models import Order, OrderHistory, OrderStatus, order_can_move
-from routing.matrix import MatrixUnavailable
+from routing.matrix import MatrixUnavailable, travel_matrices
 from routing.models import (
     Gate,
     JobStatus,
@@ -209,6 +209,7 @@ def job_run(*, job_id) -> OptimizationJob | None:
 
     try:
         problem = problem_for_job(job)
+        problem.matrices = travel_matrices(problem.points, {f.vehicle_type for f in problem.fleets})
         solution = solve(
             problem,
             time_budget_s=job.time_budget_s,

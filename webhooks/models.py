@@ -5,6 +5,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from accounts.tenancy import TenantQuerySet
+from config.times import iso_local
 
 
 class EventCategory(models.TextChoices):
@@ -21,6 +22,9 @@ class Event(models.Model):
     version = models.CharField(max_length=10)
     live_mode = models.BooleanField()
     date_time = models.DateTimeField()
+    # The zone of the place the event is about (config.times): ``date_time`` stays UTC and is
+    # shown with this zone's offset. Empty for events bound to no place, shown in UTC.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
     data = models.JSONField(encoder=DjangoJSONEncoder)
     category = models.CharField(
         max_length=32, choices=EventCategory.choices, default=EventCategory.ORCHESTRATION_AUDIT
@@ -73,6 +77,14 @@ class Event(models.Model):
     def delete(self, *args, **kwargs):
         raise ValidationError("Events are append-only.")
 
+    @property
+    def date_time_local(self) -> str:
+        """``dateTime`` as subscribers and the API see it: with the offset of the event's
+        place, or ``Z`` when it has none."""
+        if self.time_zone:
+            return iso_local(self.date_time, self.time_zone)
+        return self.date_time.isoformat().replace("+00:00", "Z")
+
     def envelope(self) -> dict:
         """The envelope every subscriber receives (seed 004)."""
         return {**self.envelope_head(), "data": self.data}
@@ -84,7 +96,7 @@ class Event(models.Model):
             "type": self.type,
             "version": version or self.version,
             "liveMode": self.live_mode,
-            "dateTime": self.date_time.isoformat().replace("+00:00", "Z"),
+            "dateTime": self.date_time_local,
         }
 
 

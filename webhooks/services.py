@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from config.api.errors import InvalidInput
 from config.outbound import UnsafeTarget, check_public_url
+from config.times import order_zone, route_zone
 from webhooks.catalogue import CATALOGUE, event_type_get
 from webhooks.models import (
     DELIVERY_FAILED_STATUSES,
@@ -27,6 +28,20 @@ from webhooks.models import (
 
 # Deliveries queued per task: one task sends them side by side over one connection pool.
 DELIVERY_BATCH = 100
+
+
+def event_zone(builder_args: dict[str, Any]) -> str:
+    """The zone of the place an event is about (``config.times``): the order's when it names
+    one, else the route's or the job's depot; empty (UTC) for an event bound to no place."""
+    if builder_args.get("order") is not None:
+        return order_zone(builder_args["order"])
+    if builder_args.get("route") is not None:
+        return route_zone(builder_args["route"])
+    if builder_args.get("job") is not None:
+        from routing.documents import job_zone
+
+        return job_zone(builder_args["job"])
+    return ""
 
 
 def event_build(
@@ -44,9 +59,13 @@ def event_build(
     correlation_id: str = "",
     category: str = EventCategory.ORCHESTRATION_AUDIT,
     version: str | None = None,
+    time_zone: str | None = None,
     **builder_args: Any,
 ) -> Event:
-    """An unsaved event, its data built by the catalogue's builder for ``version`` (or latest)."""
+    """An unsaved event, its data built by the catalogue's builder for ``version`` (or latest).
+
+    ``time_zone`` is the zone its ``dateTime`` is shown in; by default the zone of the order,
+    route or job among ``builder_args`` (``event_zone``)."""
     event_type = event_type_get(type)
     version = version or event_type.latest_version
     event = Event(
@@ -54,6 +73,7 @@ def event_build(
         version=version,
         live_mode=live_mode,
         date_time=timezone.now(),
+        time_zone=event_zone(builder_args) if time_zone is None else time_zone,
         data=event_type.build(version, **builder_args),
         category=category,
         shipper=shipper,

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
 
-from carriers import selectors
+from carriers import documents, selectors
 from carriers.api.filters import ManifestFilter
 from carriers.api.serializers import (
     ManifestEntrySerializer,
@@ -12,7 +12,6 @@ from carriers.models import Plan
 from config.api.pagination import CreatedCursorPagination
 from config.api.schema import ERROR_RESPONSES
 from config.api.views import CarrierView, ShipperView
-from orders.documents import collo_document, location_document, time_frame_document
 from orders.selectors import order_get
 
 PLAN_EXAMPLE = OpenApiExample(
@@ -86,7 +85,7 @@ class OrderPlanView(ShipperView):
     )
     def get(self, request, order_id):
         order = order_get(tenant=self.tenant, order_id=order_id)
-        return Response(selectors.plan_document(order))
+        return Response(documents.plan_document(order))
 
 
 class OrderQuotesView(ShipperView):
@@ -103,45 +102,11 @@ class OrderQuotesView(ShipperView):
     )
     def get(self, request, order_id):
         order = order_get(tenant=self.tenant, order_id=order_id)
-        return Response(selectors.quote_document(order, selectors.order_quote(order=order)))
+        return Response(documents.quote_document(order, selectors.order_quote(order=order)))
 
 
 class ManifestPagination(CreatedCursorPagination):
     ordering = ("-decided_at", "-id")
-
-
-def _stop(order, kind: str) -> dict:
-    return {
-        "location": location_document(order, kind),
-        "contact": getattr(order, f"{kind}_contact"),
-        "timeFrame": time_frame_document(order, kind),
-    }
-
-
-def manifest_entry(plan: Plan) -> dict:
-    order = plan.order
-    summary = selectors.plan_summary(plan)
-    collis = list(order.collis.all())
-    return {
-        "order": {
-            "id": str(order.id),
-            "creatorOrderId": order.creator_order_id,
-            "relationalId": order.relational_id,
-            "tags": list(order.tags),
-            "status": order.status,
-            "notes": order.notes,
-        },
-        "shipper": {"id": str(order.shipper_id), "name": order.shipper.name},
-        "service": summary["service"],
-        "pickupDay": summary["pickupDay"],
-        "promisedPickup": summary["promisedPickup"],
-        "promisedDelivery": summary["promisedDelivery"],
-        "price": summary["price"],
-        "pickup": _stop(order, "pickup"),
-        "delivery": _stop(order, "delivery"),
-        "collis": [collo_document(c) for c in collis],
-        "totalWeight": str(sum((c.weight for c in collis), 0)),
-    }
 
 
 class CarrierManifestView(CarrierView):
@@ -167,4 +132,4 @@ class CarrierManifestView(CarrierView):
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([manifest_entry(p) for p in page])
+        return self.get_paginated_response([documents.manifest_entry(p) for p in page])

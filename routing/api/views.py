@@ -10,7 +10,7 @@ from config.api.errors import InvalidInput
 from config.api.schema import ERROR_RESPONSES, LOCATION_OF_NEW
 from config.api.views import ShipperView
 from orders.models import Order
-from routing import selectors, services
+from routing import documents, selectors, services
 from routing.api.serializers import (
     JobCreateSerializer,
     JobSerializer,
@@ -82,7 +82,7 @@ class JobListCreateView(StaffView):
             job_settings=dict(data.get("settings") or {}),
             actor=self.actor,
         )
-        response = Response(selectors.job_document(job), status=status.HTTP_201_CREATED)
+        response = Response(documents.job_document(job), status=status.HTTP_201_CREATED)
         response["Location"] = f"/api/v1/routing/jobs/{job.id}"
         return response
 
@@ -97,7 +97,7 @@ class JobDetailView(StaffView):
         responses={200: JobSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, job_id):
-        return Response(selectors.job_document(selectors.job_get(job_id)))
+        return Response(documents.job_document(selectors.job_get(job_id)))
 
 
 class JobApproveView(StaffView):
@@ -114,7 +114,7 @@ class JobApproveView(StaffView):
         job = selectors.job_get(job_id)
         services.job_approve(job=job, actor=self.actor)
         job.refresh_from_db()
-        return Response(selectors.job_document(job))
+        return Response(documents.job_document(job))
 
 
 class JobCancelView(StaffView):
@@ -129,7 +129,7 @@ class JobCancelView(StaffView):
     )
     def post(self, request, job_id):
         job = services.job_cancel(job=selectors.job_get(job_id))
-        return Response(selectors.job_document(job))
+        return Response(documents.job_document(job))
 
 
 class RouteListView(ShipperView):
@@ -144,7 +144,7 @@ class RouteListView(ShipperView):
         return Response(
             {
                 "results": [
-                    selectors.route_document(r, shipper=self.shipper, live_mode=self.live_mode)
+                    documents.route_document(r, tenant=self.tenant)
                     for r in routes.order_by("-start_time")[:500]
                 ]
             }
@@ -160,8 +160,4 @@ class RouteDetailView(ShipperView):
     )
     def get(self, request, route_id):
         route = selectors.route_for_shipper(tenant=self.tenant, route_id=route_id)
-        return Response(
-            selectors.route_document(
-                route, shipper=self.shipper, live_mode=self.live_mode, full=True
-            )
-        )
+        return Response(documents.route_document(route, tenant=self.tenant, full=True))

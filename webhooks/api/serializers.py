@@ -75,7 +75,11 @@ class EventSerializer(serializers.Serializer):
     type = serializers.CharField()
     version = serializers.CharField()
     liveMode = serializers.BooleanField(source="live_mode")  # noqa: N815
-    dateTime = serializers.DateTimeField(source="date_time")  # noqa: N815
+    dateTime = serializers.DateTimeField(  # noqa: N815
+        source="date_time_local",
+        help_text="With the UTC offset of the place the event is about (its order's, route's "
+        "or job's); Z for events bound to no place.",
+    )
     data = EventDataField()
     category = serializers.ChoiceField(choices=EventCategory.choices)
     entityType = serializers.CharField(source="entity_type")  # noqa: N815

@@ -1,0 +1,337 @@
+"""One time convention (``config.times``): every time the API and the events show carries the
+UTC offset of its place, never UTC for a place that is not in UTC.
+
+The world here has four places in four zones whose offsets differ from each other, from UTC
+and from Copenhagen's: the orders are picked up in New York and delivered in Chicago, the
+depot is in Tokyo and the carrier in Kolkata. One scenario makes every document and fires every
+event type that has a builder; the walk then checks every ISO datetime in all of them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import Group, User
+from rest_framework.test import APIClient
+
+from carriers.services import orders_plan
+from routing import services as routing_services
+from routing.models import Depot, Gate, VehicleGroup
+from tests.factories import ServiceFactory, order_payload
+from webhooks.catalogue import CATALOGUE
+from webhooks.models import Event
+
+pytestmark = pytest.mark.django_db
+
+PICKUP, DELIVERY, DEPOT, CARRIER = (
+    "America/New_York",
+    "America/Chicago",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+)
+DAY = datetime.date(2030, 6, 3)  # a Monday
+# 10:00 to 16:00 at the depot in Tokyo, written as the shipper would: with Chicago's offset.
+DELIVERY_FRAME = {"from": "2030-06-02T20:00:00-05:00", "to": "2030-06-03T02:00:00-05:00"}
+
+DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
+
+# Path segments that name the place of the times below them, as config.times rules.
+PLACE_OF_SEGMENT = {
+    "promisedPickup": CARRIER,
+    "promisedDelivery": CARRIER,
+    "pickupTimeFrame": PICKUP,
+    "pickupEta": PICKUP,
+    "pickup": PICKUP,  # the manifest's pickup block
+    "deliveryTimeFrame": DELIVERY,
+    "deliveryEta": DELIVERY,
+    "delivery": DELIVERY,  # the manifest's delivery block
+    "stop": DELIVERY,  # every stop here is a delivery
+    "stops": DELIVERY,
+}
+
+
+def _payload(index: int, **overrides) -> dict:
+    payload = order_payload(
+        **{"pickupTimeFrame": None, "deliveryTimeFrame": DELIVERY_FRAME, **overrides}
+    )
+    payload["pickupLocation"]["timeZone"] = PICKUP
+    payload["deliveryLocation"]["timeZone"] = DELIVERY
+    payload["deliveryLocation"]["position"] = {
+        "latitude": 55.64 + (index % 7) * 0.01,
+        "longitude": 12.45 + (index % 5) * 0.02,
+    }
+    for collo in payload["collis"]:
+        collo["tags"] = []
+    return payload
+
+
+def expected_place(path: tuple, default: str) -> str:
+    """The zone of the time at ``path``: the innermost segment that names a place, else the
+    document's own place."""
+    for segment in reversed(path):
+        if segment in PLACE_OF_SEGMENT:
+            return PLACE_OF_SEGMENT[segment]
+    return default
+
+
+def misplaced_times(document: Any, default: str, path: tuple = ()) -> list[str]:
+    """Every ISO datetime in ``document`` whose offset is UTC's or not its place's."""
+    found = []
+    if isinstance(document, dict):
+        for key, value in document.items():
+            found += misplaced_times(value, default, (*path, key))
+    elif isinstance(document, list):
+        for index, value in enumerate(document):
+            found += misplaced_times(value, default, (*path, index))
+    elif isinstance(document, str) and DATETIME.match(document):
+        where = ".".join(str(p) for p in path)
+        place = expected_place(path, default)
+        moment = datetime.datetime.fromisoformat(document.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            found.append(f"{where} = {document}: no offset ({place})")
+        elif moment.utcoffset() == datetime.timedelta(0):
+            found.append(f"{where} = {document}: UTC, but its place is {place}")
+        elif moment.utcoffset() != moment.astimezone(ZoneInfo(place)).utcoffset():
+            found.append(f"{where} = {document}: not the offset of {place}")
+    return found
+
+
+@pytest.fixture
+def dispatcher_api(db):
+    user = User.objects.create_user("dispatch", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="dispatcher"))
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def world(client_a, carrier_client, dispatcher_api):
+    """Orders planned with a carrier, routed from a depot, updated and cancelled: every
+    document and every event Waybill builds, each with its place."""
+    carrier = carrier_client.api_key.carrier
+    carrier.time_zone = CARRIER
+    carrier.save()
+    ServiceFactory(carrier=carrier)
+    depot = Depot.objects.create(
+        name="Tokyo hub", latitude=55.6645, longitude=12.4013, time_zone=DEPOT
+    )
+    vans = VehicleGroup.objects.create(
+        name="Van", depot=depot, vehicle_type="van", vehicles=2, max_stops=20
+    )
+    gate = Gate.objects.create(
+        name="Gate 1", depot=depot, slots=[{"start": "07:00", "end": "08:00", "departures": 2}]
+    )
+
+    def create(payload: dict) -> dict:
+        response = client_a.post("/api/v1/orders", payload, format="json")
+        assert response.status_code == 201, response.json()
+        return response.json()
+
+    routed = [create(_payload(i)) for i in range(3)]
+    frozen = create(_payload(3, tags=["Temperature:Frozen"]))  # no van takes it: unscheduled
+    planned = create(_payload(4, deliveryTimeFrame=None))
+    cancelled = create(_payload(5, deliveryTimeFrame=None))
+    # No service handles frozen goods: carrier planning fails (OrderPlanningFailed).
+    unplannable = create(_payload(6, tags=["Temperature:Frozen"], deliveryTimeFrame=None))
+    assert orders_plan(order_ids=[planned["id"]]) == 1
+    orders_plan(order_ids=[unplannable["id"]])
+    client_a.patch(f"/api/v1/orders/{planned['id']}", {"notes": "Gate B."}, format="json")
+    client_a.post(f"/api/v1/orders/{cancelled['id']}/cancel", {"reason": "x"}, format="json")
+
+    response = dispatcher_api.post(
+        "/api/v1/routing/jobs",
+        {
+            "name": "Monday Tokyo",
+            "date": DAY.isoformat(),
+            "vehicleGroups": [str(vans.id)],
+            "gates": [str(gate.id)],
+            "timeBudgetS": 5,
+            "settings": {"maxIterations": 300},
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    job_id = response.json()["id"]
+    routing_services.job_run(job_id=job_id)
+    approved = dispatcher_api.post(f"/api/v1/routing/jobs/{job_id}/approve")
+    assert approved.status_code == 200, approved.json()
+    return {
+        "routed": routed,
+        "frozen": frozen,
+        "planned": planned,
+        "cancelled": cancelled,
+        "job_id": job_id,
+    }
+
+
+def _get(client, url: str) -> Any:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.json())
+    return response.json()
+
+
+def test_it_shows_every_document_with_the_offset_of_its_place(
+    world, client_a, carrier_client, dispatcher_api
+):
+    orders = [*world["routed"], world["frozen"], world["planned"], world["cancelled"]]
+    documents: list[tuple[str, Any, str]] = []
+    for order in orders:
+        documents.append(("order", _get(client_a, f"/api/v1/orders/{order['id']}"), PICKUP))
+        plan = _get(client_a, f"/api/v1/orders/{order['id']}/plan")
+        documents.append(("plan", plan, PICKUP))
+    documents.append(("orders", _get(client_a, "/api/v1/orders"), PICKUP))
+    quote_url = f"/api/v1/orders/{world['planned']['id']}/quotes"
+    documents.append(("quote", _get(client_a, quote_url), PICKUP))
+    documents.append(("manifest", _get(carrier_client, "/api/v1/carrier/orders"), PICKUP))
+    documents.append(
+        ("job", _get(dispatcher_api, f"/api/v1/routing/jobs/{world['job_id']}"), DEPOT)
+    )
+    routes = _get(client_a, "/api/v1/routes")
+    documents.append(("routes", routes, DEPOT))
+    for route in routes["results"]:
+        documents.append(("route", _get(client_a, f"/api/v1/routes/{route['id']}"), DEPOT))
+
+    # The walk is only worth something if the places' times are there to be walked.
+    plan = _get(client_a, f"/api/v1/orders/{world['routed'][0]['id']}/plan")
+    assert plan["stop"]["eta"] and plan["stop"]["timeWindow"]["from"]
+    planned = _get(client_a, f"/api/v1/orders/{world['planned']['id']}/plan")
+    assert planned["plan"]["decidedAt"] and planned["plan"]["promisedDelivery"]["to"]
+    named = dict((name, document) for name, document, _ in documents)
+    assert named["manifest"]["results"] and named["quote"]["options"]
+    assert named["job"]["routes"][0]["stops"] and named["job"]["approvedAt"]
+    assert named["route"]["stops"]
+
+    misplaced = [
+        f"{name}: {problem}"
+        for name, document, place in documents
+        for problem in misplaced_times(document, place)
+    ]
+    assert not misplaced, "\n".join(misplaced)
+
+
+def test_every_event_builder_and_envelope_carries_the_offset_of_its_place(world, client_a):
+    events = list(Event.objects.all())
+    with_builder = {
+        name
+        for name, event_type in CATALOGUE.items()
+        if any(v.builder is not None for v in event_type.versions.values())
+    }
+    fired = {e.type for e in events}
+    assert with_builder <= fired, (
+        f"Event types with a builder the scenario does not fire: {with_builder - fired}; "
+        "extend the world fixture so the walk covers them."
+    )
+
+    misplaced = []
+    for event in events:
+        own_place = DEPOT if event.type == "RouteOptimizationJobApproved" else PICKUP
+        misplaced += [
+            f"{event.type}: {problem}" for problem in misplaced_times(event.envelope(), own_place)
+        ]
+    listed = _get(client_a, "/api/v1/events?limit=100")["results"]
+    for event in listed:
+        own_place = DEPOT if event["type"] == "RouteOptimizationJobApproved" else PICKUP
+        misplaced += [
+            f"API {event['type']}: {problem}" for problem in misplaced_times(event, own_place)
+        ]
+    assert not misplaced, "\n".join(misplaced)
+
+
+def test_the_order_filter_takes_the_times_the_api_shows(world, client_a):
+    shown = world["planned"]["createdAt"]
+    results = _get(client_a, f"/api/v1/orders?createdFrom={quote(shown)}")["results"]
+    assert world["planned"]["id"] in [o["id"] for o in results]
+
+
+# --- the contradictions issue 12 names, one test each -----------------------------------------
+
+
+def _offset(text: str) -> datetime.timedelta:
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).utcoffset()
+
+
+def _offset_in(zone: str, text: str) -> datetime.timedelta:
+    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment.astimezone(ZoneInfo(zone)).utcoffset()
+
+
+def _event(type_: str, **filters) -> Event:
+    return Event.objects.filter(type=type_, **filters).order_by("date_time").first()
+
+
+def test_it_gives_time_of_event_the_offset_of_the_orders_place(world):
+    created = _event("OrderCreated", entity_id=world["planned"]["id"])
+    time_of_event = created.data["timeOfEvent"]
+    assert _offset(time_of_event) == _offset_in(PICKUP, time_of_event) != datetime.timedelta(0)
+
+
+def test_it_gives_decided_at_the_offset_of_the_orders_place(world, client_a):
+    plan = _get(client_a, f"/api/v1/orders/{world['planned']['id']}/plan")["plan"]
+    assert _offset(plan["decidedAt"]) == _offset_in(PICKUP, plan["decidedAt"])
+    planned = _event("OrderPlanned").data["plan"]
+    assert _offset(planned["decidedAt"]) == _offset_in(PICKUP, planned["decidedAt"])
+
+
+def test_it_gives_created_at_the_offset_of_the_orders_place(world):
+    created_at = world["planned"]["createdAt"]
+    assert _offset(created_at) == _offset_in(PICKUP, created_at) != datetime.timedelta(0)
+
+
+def test_the_plan_api_shows_the_stop_in_the_delivery_places_zone(world, client_a):
+    stop = _get(client_a, f"/api/v1/orders/{world['routed'][0]['id']}/plan")["stop"]
+    # The order's own delivery frame, as the shipper sent it (Chicago in June: -05:00).
+    assert stop["timeWindow"] == DELIVERY_FRAME
+    assert stop["eta"].endswith("-05:00") and stop["plannedArrival"].endswith("-05:00")
+
+
+def test_order_added_to_route_shows_its_delivery_frame_and_eta_in_one_zone(world):
+    data = _event("OrderAddedToRoute", entity_id=world["routed"][0]["id"]).data
+    assert data["deliveryTimeFrame"] == DELIVERY_FRAME
+    assert data["deliveryEta"].endswith("-05:00")
+    assert _offset(data["pickupEta"]) == _offset_in(PICKUP, data["pickupEta"])
+
+
+def test_the_envelope_date_time_carries_the_offset_of_the_events_place(world, client_a):
+    from webhooks.models import Delivery
+    from webhooks.sending import envelope_json
+
+    created = _event("OrderCreated", entity_id=world["planned"]["id"])
+    approved = _event("RouteOptimizationJobApproved")
+    for event, place in ((created, PICKUP), (approved, DEPOT)):
+        sent = json.loads(envelope_json(Delivery(event=event, version=event.version)))
+        assert _offset(sent["dateTime"]) == _offset_in(place, sent["dateTime"])
+        assert sent["dateTime"] == event.envelope()["dateTime"]
+        shown = _get(client_a, f"/api/v1/events/{event.id}")["dateTime"]
+        assert shown == sent["dateTime"]
+        # Stored as it happened, in UTC.
+        assert event.date_time.utcoffset() == datetime.timedelta(0)
+
+
+def test_the_admin_shows_times_in_their_places_zone_and_names_it(world, admin_client):
+    from orders.models import Order
+    from routing.models import OptimizationJob, Route
+
+    order = Order.objects.get(id=world["routed"][0]["id"])
+    page = admin_client.get(f"/admin/orders/order/{order.id}/change/").content.decode()
+    assert "2030-06-02 20:00 (America/Chicago)" in page  # the delivery frame opens
+    assert "(America/New_York)" in page  # created, updated: the order before pickup
+    listed = admin_client.get("/admin/orders/order/").content.decode()
+    assert "2030-06-02 20:00 (America/Chicago)" in listed
+
+    route = Route.objects.first()
+    page = admin_client.get(f"/admin/routing/route/{route.id}/change/").content.decode()
+    assert "(Asia/Tokyo)" in page and "(America/Chicago)" in page  # route, its stops
+    assert "(Asia/Tokyo)" in admin_client.get("/admin/routing/route/").content.decode()
+    job = OptimizationJob.objects.get()
+    assert "(Asia/Tokyo)" in admin_client.get("/admin/routing/optimizationjob/").content.decode()
+    page = admin_client.get(f"/admin/routing/optimizationjob/{job.id}/change/").content.decode()
+    assert "Time (Asia/Tokyo)" in page
+    plans = admin_client.get("/admin/carriers/plan/").content.decode()
+    assert "(America/New_York)" in plans
