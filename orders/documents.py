@@ -137,6 +137,8 @@ def order_document(
         "totalWeight": _decimal(sum((Decimal(c.weight) for c in collis), Decimal(0))),
         "cancelReason": order.cancel_reason,
         "cancelledAt": order.cancelled_at.isoformat() if order.cancelled_at else None,
+        # Seed 001: picked up, and the shipper's POS no longer knows it (answered 404).
+        "goneFromPosAt": order.gone_from_pos_at.isoformat() if order.gone_from_pos_at else None,
         "createdAt": order.created_at.isoformat() if order.created_at else None,
         "updatedAt": order.updated_at.isoformat() if order.updated_at else None,
     }

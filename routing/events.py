@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from orders.documents import location_document, order_reference
+from webhooks.payloads.common import OrderRef, PayloadModel, RouteRef
 
 
 def _limits(group) -> dict[str, Any]:
@@ -121,6 +122,49 @@ def order_added_to_route_v2(*, order, route, stop, time_of_event: datetime) -> d
         "pickupTimeFrame": _frame(order.pickup_from, order.pickup_to, route.start_time),
         "deliveryEta": stop.eta.isoformat(),
         "deliveryTimeFrame": _frame(order.delivery_from, order.delivery_to, stop.eta),
+        "correlationId": "",
+        "timeOfEvent": time_of_event.isoformat(),
+    }
+
+
+class RouteFigures(PayloadModel):
+    stopsCount: int  # noqa: N815
+    startTime: str  # noqa: N815
+    endTime: str  # noqa: N815
+    duration: int
+    distance: float
+
+
+class OrderRemovedFromRouteV1(PayloadModel):
+    """An order left the own-fleet route it was on (it was cancelled, or the route was):
+    its stop is gone, and the route's figures and ETAs were worked out again without it."""
+
+    order: OrderRef
+    route: RouteRef
+    stopSequence: int  # noqa: N815  the number the removed stop had on the route
+    reason: str
+    routeAfter: RouteFigures  # noqa: N815
+    correlationId: str  # noqa: N815
+    timeOfEvent: str  # noqa: N815
+
+
+def order_removed_from_route_v1(
+    *, order, route, sequence: int, reason: str, time_of_event: datetime
+) -> dict:
+    from routing.selectors import route_reference
+
+    return {
+        "order": order_reference(order),
+        "route": route_reference(route),
+        "stopSequence": sequence,
+        "reason": reason,
+        "routeAfter": {
+            "stopsCount": route.stops_count,
+            "startTime": route.start_time.isoformat(),
+            "endTime": route.end_time.isoformat(),
+            "duration": route.duration,
+            "distance": route.distance_km,
+        },
         "correlationId": "",
         "timeOfEvent": time_of_event.isoformat(),
     }
