@@ -481,6 +481,8 @@ def plans_route(*, stops: list, actor: str) -> dict[str, Plan]:
             )
         )
     Plan.objects.bulk_create(plans)
+    # A route carries them now: whatever carrier planning failed on no longer matters.
+    PlanningFailure.objects.filter(order_id__in=list(stop_of)).delete()
     return {str(p.order_id): p for p in plans}
 
 

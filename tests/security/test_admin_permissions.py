@@ -41,6 +41,7 @@ ACTION_PERMISSIONS = {
     ("routing.optimizationjob", "approve"): "routing.approve_optimizationjob",
     ("routing.optimizationjob", "cancel"): "routing.change_optimizationjob",
     ("routing.optimizationjob", "run_again"): "routing.change_optimizationjob",
+    ("routing.route", "cancel_routes"): "routing.cancel_route",
     ("webhooks.subscription", "replay_failed_last_week"): "webhooks.replay_delivery",
     ("webhooks.subscription", "rotate_secret"): "webhooks.change_subscription",
     ("webhooks.subscription", "switch_on"): "webhooks.change_subscription",
