@@ -127,6 +127,16 @@ def _history(order: Order, actor: str, action: str, changes: dict | None = None,
 _STATUS_EVENTS = {OrderStatus.CANCELLED: "OrderCancelled"}
 
 
+def _move_columns(to: str, reason: str, updates: dict | None, now) -> dict[str, Any]:
+    """What a move to ``to`` writes: the status, the caller's columns, the move's stamp."""
+    columns = {**(updates or {}), "status": to, "updated_at": now}
+    if to in STATUS_STAMPS:
+        columns[STATUS_STAMPS[to]] = now
+    if to == OrderStatus.CANCELLED:
+        columns.update(cancel_reason=reason[:500], needs_planning=False)
+    return columns
+
+
 def order_status_move(
     *,
     order: Order,
@@ -178,11 +188,7 @@ def order_statuses_move(
             code="illegal_status_move",
         )
     now = timezone.now()
-    columns = {**(updates or {}), "status": to, "updated_at": now}
-    if to in STATUS_STAMPS:
-        columns[STATUS_STAMPS[to]] = now
-    if to == OrderStatus.CANCELLED:
-        columns.update(cancel_reason=reason[:500], needs_planning=False)
+    columns = _move_columns(to, reason, updates, now)
     history = [
         _history(
             order,

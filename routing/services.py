@@ -445,38 +445,9 @@ def _approval_moves(stops: list[Stop], actor: str) -> dict[str, Plan]:
 
 
 def _approval_events(job, orders, routes, stops, plans, origin: datetime, now: datetime) -> list:
-    slots = {
-        str(gate.id): [
-            {
-                "from": (origin + timedelta(seconds=s.start_s)).isoformat(),
-                "to": (origin + timedelta(seconds=s.end_s)).isoformat(),
-            }
-            for s in gate_slots(gate)
-        ]
-        for gate in job.gates.all()
-    }
-    shippers = {o.shipper_id: o.shipper for o in orders.values()}
-    if job.owner is not None:
-        shippers.setdefault(job.owner_id, job.owner)
-    events = [
-        event_build(
-            type="RouteOptimizationJobApproved",
-            live_mode=job.live_mode,
-            shipper=shipper,
-            entity_type="ROUTE_OPTIMIZATION_JOB",
-            entity_id=job.id,
-            entity_ref=job.name,
-            root_entity_type="ROUTE_OPTIMIZATION_JOB",
-            root_entity_id=job.id,
-            root_entity_ref=job.name,
-            job=job,
-            routes=routes,
-            gate_slots=slots,
-            owner_id=str(shipper.id),
-            time_of_event=now,
-        )
-        for shipper in shippers.values()
-    ]
+    """The approval's events: the job's per shipper, then each routed order's, then each
+    left-out order's."""
+    events = _job_approved_events(job, orders, routes, origin, now)
     for stop in stops:
         order, target = stop.order, order_event_target(stop.order)
         events.append(
@@ -512,6 +483,42 @@ def _approval_events(job, orders, routes, stops, plans, origin: datetime, now: d
             )
         )
     return events
+
+
+def _job_approved_events(job, orders, routes, origin: datetime, now: datetime) -> list:
+    """One RouteOptimizationJobApproved per shipper with orders in the job (and its owner)."""
+    slots = {
+        str(gate.id): [
+            {
+                "from": (origin + timedelta(seconds=s.start_s)).isoformat(),
+                "to": (origin + timedelta(seconds=s.end_s)).isoformat(),
+            }
+            for s in gate_slots(gate)
+        ]
+        for gate in job.gates.all()
+    }
+    shippers = {o.shipper_id: o.shipper for o in orders.values()}
+    if job.owner is not None:
+        shippers.setdefault(job.owner_id, job.owner)
+    return [
+        event_build(
+            type="RouteOptimizationJobApproved",
+            live_mode=job.live_mode,
+            shipper=shipper,
+            entity_type="ROUTE_OPTIMIZATION_JOB",
+            entity_id=job.id,
+            entity_ref=job.name,
+            root_entity_type="ROUTE_OPTIMIZATION_JOB",
+            root_entity_id=job.id,
+            root_entity_ref=job.name,
+            job=job,
+            routes=routes,
+            gate_slots=slots,
+            owner_id=str(shipper.id),
+            time_of_event=now,
+        )
+        for shipper in shippers.values()
+    ]
 
 
 def _shared_on_route(stop: Stop, stops: list[Stop]) -> dict[str, Any]:
