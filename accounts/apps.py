@@ -41,6 +41,7 @@ STAFF_GROUPS = {
             ),
             "approve_optimizationjob",
             "view_route",
+            "cancel_route",
             "view_stop",
         ],
         "webhooks": [

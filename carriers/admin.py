@@ -31,11 +31,11 @@ from carriers.models import (
     UnplannedOrder,
 )
 from carriers.selection import select
-from carriers.services import PLANNABLE, orders_plan, plan_override
+from carriers.services import orders_plan, plan_override
 from config.api.errors import WaybillError, flatten_errors
 from config.times import admin_time, carrier_zone, order_zone
 from orders.api.serializers import order_spec_from
-from orders.models import Order
+from orders.models import PLANNABLE, Order, OrderStatus
 from orders.services import order_draft
 
 
@@ -351,7 +351,10 @@ class UnplannedOrderAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             # Orders whose planning raised wait here too, with the error, for a dispatcher.
-            .filter(Q(status="unplanned") | Q(planning_failure__isnull=False, status__in=PLANNABLE))
+            .filter(
+                Q(status=OrderStatus.UNPLANNED)
+                | Q(planning_failure__isnull=False, status__in=PLANNABLE)
+            )
             .select_related("planning_failure")
             .prefetch_related("plans")
             .order_by("created_at")

@@ -7,6 +7,7 @@ contract subscribers can code against now.
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
@@ -44,12 +45,14 @@ class SharedWith(PayloadModel):
 
 class Plan(PayloadModel):
     id: str
-    policy: str
+    policy: str  # the shipper's planning policy, or "own-fleet" on a route
     decidedAt: str  # noqa: N815
     decidedBy: str  # noqa: N815
-    carrier: CarrierRef
-    service: ServiceRef
-    price: Money
+    # Null when the order goes on an own-fleet route (then ``route`` names it): one
+    # allocation per order, a carrier or a route.
+    carrier: CarrierRef | None
+    service: ServiceRef | None
+    price: Money | None
     promisedPickup: Window  # noqa: N815
     promisedDelivery: Window  # noqa: N815
     route: RouteRef | None
@@ -59,7 +62,8 @@ class Plan(PayloadModel):
 
 
 class OrderPlannedV1(PayloadModel):
-    """An order was finalised onto a plan with a carrier: how, when, by whom, with what else."""
+    """An order was finalised onto a plan, with a carrier or on an own-fleet route: how,
+    when, by whom, with what else."""
 
     order: OrderRef
     plan: Plan
@@ -133,10 +137,30 @@ class InvoiceApprovedV1(PayloadModel):
     timeOfEvent: str  # noqa: N815
 
 
-def order_planned_v1(*, order, plan, shared_with: dict[str, Any], time_of_event: datetime) -> dict:
+def order_planned_v1(
+    *,
+    order,
+    plan,
+    shared_with: dict[str, Any],
+    time_of_event: datetime,
+    route=None,
+    stop=None,
+) -> dict:
+    """``route`` and ``stop`` (loaded, with the route's gate and depot) when the order went on
+    an own-fleet route: the promise is then the route's departure and the stop's window."""
     from carriers.documents import plan_summary
 
     summary = plan_summary(plan)
+    route_block = None
+    if route is not None:
+        from routing.documents import route_reference
+
+        route_block = route_reference(route)
+        summary["promisedPickup"] = _moment(route.start_time, route.gate.depot.time_zone)
+        summary["promisedDelivery"] = {
+            "from": _local(stop.window_from or stop.eta, order.delivery_time_zone),
+            "to": _local(stop.window_to or stop.eta, order.delivery_time_zone),
+        }
     return {
         "order": order_reference(order),
         "plan": {
@@ -149,7 +173,7 @@ def order_planned_v1(*, order, plan, shared_with: dict[str, Any], time_of_event:
             "price": summary["price"],
             "promisedPickup": summary["promisedPickup"],
             "promisedDelivery": summary["promisedDelivery"],
-            "route": None,
+            "route": route_block,
             "sharedWith": shared_with,
             "optionsConsidered": len(plan.options) + len(plan.rejections),
             "reason": plan.reason,
@@ -183,6 +207,14 @@ def order_planning_failed_v1(
         "correlationId": "",
         "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }
+
+
+def _local(moment: datetime, time_zone: str) -> str:
+    return moment.astimezone(ZoneInfo(time_zone)).isoformat()
+
+
+def _moment(moment: datetime, time_zone: str) -> dict[str, str]:
+    return {"from": _local(moment, time_zone), "to": _local(moment, time_zone)}
 
 
 def route_optimization_order_unscheduled_v1(

@@ -280,6 +280,10 @@ class CapacityLoad(models.Model):
 class PlanStatus(models.TextChoices):
     PLANNED = "planned", "Planned"
     UNPLANNED = "unplanned", "Unplanned"
+    # On an own-fleet route: no carrier, no price; the route and stop say the rest.
+    ROUTED = "routed", "On an own-fleet route"
+    # Carried by nobody any more (the order was cancelled, or its route was): no price.
+    RELEASED = "released", "Released"
 
 
 class PlanQuerySet(TenantQuerySet):

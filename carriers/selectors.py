@@ -28,16 +28,11 @@ from carriers.selection import (
     Selection,
     select,
 )
-from orders.models import Collo, Order, OrderStatus
+from orders.models import PICKED_UP_OR_LATER, Collo, Order, OrderStatus
 
 ON_TIME_PERIOD = timedelta(days=30)
 # Plans whose order got this far count towards the carrier's on-time rate.
-_MEASURED_STATUSES = (
-    OrderStatus.PICKED_UP,
-    OrderStatus.DELIVERED,
-    OrderStatus.DELIVERY_FAILED,
-    OrderStatus.RETURNED,
-)
+_MEASURED_STATUSES = PICKED_UP_OR_LATER
 
 
 def _decimal(value) -> Decimal | None:

@@ -29,14 +29,14 @@ from carriers.selectors import catalogue_load, plan_shared_with, shipment_of
 from config.api.errors import Conflict, InvalidInput
 from config.sweeping import queue_room, rows_take
 from orders.events import order_event_target
-from orders.models import Order, OrderHistory, OrderStatus, order_can_move
+from orders.models import PLANNABLE, Order, OrderHistory, OrderStatus
 from webhooks.services import event_append
 
 logger = logging.getLogger(__name__)
 
 PLANNER = "waybill:planner"
-# Orders in these statuses are (re)planned when they change; later ones keep their carrier.
-PLANNABLE = frozenset({OrderStatus.CREATED, OrderStatus.UNPLANNED, OrderStatus.PLANNED})
+# The policy a plan names when the order went on an own-fleet route instead of a carrier.
+OWN_FLEET_POLICY = "own-fleet"
 # Changes to these keys of an order call for planning again.
 PLANNING_KEYS = frozenset(
     {
@@ -102,6 +102,23 @@ def _release(plan: Plan | None) -> None:
     )
     plan.capacity_held = False
     plan.save(update_fields=["capacity_held"])
+
+
+def _release_many(plans: list[Plan]) -> None:
+    """Give back the capacity of many plans: one UPDATE per service and pickup day."""
+    held = [p for p in plans if p.capacity_held]
+    loads: dict[tuple, list[Decimal]] = {}
+    for plan in held:
+        load = loads.setdefault((plan.service_id, plan.pickup_day), [Decimal(0), Decimal(0)])
+        load[0] += 1
+        load[1] += plan.reserved_weight_kg
+    for (service_id, day), (orders, weight_kg) in loads.items():
+        CapacityLoad.objects.filter(service_id=service_id, day=day).update(
+            orders=F("orders") - int(orders), weight_kg=F("weight_kg") - weight_kg
+        )
+    Plan.objects.filter(id__in=[p.id for p in held]).update(capacity_held=False)
+    for plan in held:
+        plan.capacity_held = False
 
 
 def _book_best(selection: Selection, weight_kg: Decimal) -> Option | None:
@@ -178,18 +195,24 @@ def _record(order: Order, current: Plan | None, plan: Plan, *, actor: str, note:
     changes: dict[str, Any] = {
         "plan": [str(current.service or "unplanned") if current else None, str(plan.service or "")]
     }
-    if order.status != new_status and order_can_move(order.status, new_status):
-        changes["status"] = [order.status, new_status]
-        order.status = new_status
-    order.needs_planning = False
-    order.save(update_fields=["status", "needs_planning", "updated_at"])
-    OrderHistory(
-        order=order,
-        actor=actor,
-        action="overridden" if plan.overridden else plan.status,
-        changes=changes,
-        note=(note or plan.reason)[:500],
-    ).save()
+    action = "overridden" if plan.overridden else plan.status
+    note = (note or plan.reason)[:500]
+    if order.status != new_status:
+        from orders.services import order_status_move  # orders.services builds on planning
+
+        order_status_move(
+            order=order,
+            to=new_status,
+            actor=actor,
+            reason=note,
+            action=action,
+            changes=changes,
+            updates={"needs_planning": False},
+        )
+    else:
+        order.needs_planning = False
+        order.save(update_fields=["needs_planning", "updated_at"])
+        OrderHistory(order=order, actor=actor, action=action, changes=changes, note=note).save()
     if plan.status == PlanStatus.PLANNED:
         event_append(
             type="OrderPlanned",
@@ -399,10 +422,70 @@ def plan_override(*, order: Order, service: Service, reason: str, actor: str) ->
     return _record(order, current, plan, actor=actor, note=note)
 
 
+def _superseded(orders: list[Order]) -> list[Plan]:
+    """The orders' current plans, locked, no longer current: their capacity is given back."""
+    plans = list(
+        Plan.objects.select_for_update(of=("self",))
+        .select_related("service__carrier")
+        .filter(order__in=[o.id for o in orders], is_current=True)
+    )
+    _release_many(plans)
+    Plan.objects.filter(id__in=[p.id for p in plans]).update(is_current=False)
+    return plans
+
+
 @transaction.atomic
-def plan_release(*, order: Order) -> None:
-    """Give back the capacity an order held (it was cancelled)."""
-    _release(_current_plan(order))
+def plans_release(*, orders: list[Order], actor: str, reason: str) -> list[Plan]:
+    """Nobody carries these orders any more (cancelled, or their route was): each current
+    plan gives its capacity back and is followed by a released one, with no carrier and no
+    price, so neither the manifest nor billing finds it. Orders never planned get none."""
+    now = timezone.now()
+    current = [p for p in _superseded(orders) if p.status != PlanStatus.RELEASED]
+    released = [
+        Plan(
+            order_id=p.order_id,
+            status=PlanStatus.RELEASED,
+            policy=p.policy,
+            reason=reason[:500],
+            decided_at=now,
+            decided_by=actor,
+        )
+        for p in current
+    ]
+    return Plan.objects.bulk_create(released)
+
+
+@transaction.atomic
+def plans_route(*, stops: list, actor: str) -> dict[str, Plan]:
+    """Orders go on own-fleet routes (``stops``, saved, with their route): each one's carrier
+    booking is released (capacity back, off the carrier's manifest) and a routed plan
+    naming its route becomes current. Returns the new plans by order id."""
+    now = timezone.now()
+    stop_of = {str(s.order_id): s for s in stops}
+    released = {
+        str(p.order_id): p
+        for p in _superseded([s.order for s in stops])
+        if p.status == PlanStatus.PLANNED
+    }
+    plans = []
+    for order_id, stop in stop_of.items():
+        reason = f"On own-fleet route {stop.route.slug}, stop {stop.sequence}."
+        if order_id in released:
+            reason += f" The booking with {released[order_id].service} was released."
+        plans.append(
+            Plan(
+                order_id=order_id,
+                status=PlanStatus.ROUTED,
+                policy=OWN_FLEET_POLICY,
+                reason=reason[:500],
+                decided_at=now,
+                decided_by=actor,
+            )
+        )
+    Plan.objects.bulk_create(plans)
+    # A route carries them now: whatever carrier planning failed on no longer matters.
+    PlanningFailure.objects.filter(order_id__in=list(stop_of)).delete()
+    return {str(p.order_id): p for p in plans}
 
 
 def planning_request(*, order_ids: list) -> None:

@@ -123,6 +123,8 @@ def order_document(
         "totalWeight": _decimal(sum((Decimal(c.weight) for c in collis), Decimal(0))),
         "cancelReason": order.cancel_reason,
         "cancelledAt": iso_local(order.cancelled_at, zone),
+        # Seed 001: picked up, and the shipper's POS no longer knows it (answered 404).
+        "goneFromPosAt": iso_local(order.gone_from_pos_at, zone),
         "createdAt": iso_local(order.created_at, zone),
         "updatedAt": iso_local(order.updated_at, zone),
     }

@@ -89,6 +89,7 @@ class OrderDetails(PayloadModel):
     totalWeight: str  # noqa: N815
     cancelReason: str  # noqa: N815
     cancelledAt: str | None  # noqa: N815
+    goneFromPosAt: str | None  # noqa: N815
     createdAt: str | None  # noqa: N815
     updatedAt: str | None  # noqa: N815
     correlationId: str  # noqa: N815
@@ -111,6 +112,17 @@ class OrderCancelledV1(PayloadModel):
     order: OrderRef
     reason: str
     cancelledAt: str | None  # noqa: N815
+    correlationId: str  # noqa: N815
+    timeOfEvent: str  # noqa: N815
+
+
+class OrderGoneFromPosV1(PayloadModel):
+    """A picked-up order is no longer known to the shipper's POS (it answered 404): Waybill
+    keeps carrying it, since it can no longer be cancelled, and marks it gone."""
+
+    order: OrderRef
+    status: str
+    goneFromPosAt: str  # noqa: N815
     correlationId: str  # noqa: N815
     timeOfEvent: str  # noqa: N815
 
@@ -157,6 +169,16 @@ def order_cancelled_v1(*, order, time_of_event: datetime) -> dict:
         "order": order_reference(order),
         "reason": order.cancel_reason,
         "cancelledAt": iso_local(order.cancelled_at, order_zone(order)),
+        "correlationId": "",
+        "timeOfEvent": iso_local(time_of_event, order_zone(order)),
+    }
+
+
+def order_gone_from_pos_v1(*, order, time_of_event: datetime) -> dict:
+    return {
+        "order": order_reference(order),
+        "status": order.status,
+        "goneFromPosAt": iso_local(order.gone_from_pos_at, order_zone(order)),
         "correlationId": "",
         "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }

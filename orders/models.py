@@ -34,7 +34,16 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # Before pickup everything about an order may change; after it only these fields.
 FIELDS_EDITABLE_AFTER_PICKUP = frozenset({"pickupContact", "deliveryContact", "notes"})
+# The status sets other apps ask about; every status move itself goes through
+# ``orders.services.order_statuses_move``.
 PICKED_UP_OR_LATER = frozenset({S.PICKED_UP, S.DELIVERED, S.DELIVERY_FAILED, S.RETURNED})
+# Carrier planning (re)decides these when they change; later ones keep their allocation.
+PLANNABLE = frozenset({S.CREATED, S.UNPLANNED, S.PLANNED})
+# An optimisation job takes these: not yet picked up and not on a route. A carrier booking
+# does not keep an order out; approving the job releases it (one allocation per order).
+ROUTABLE = frozenset({S.CREATED, S.UNPLANNED, S.PLANNED})
+# Moves that set a time stamp of their own, written with the status.
+STATUS_STAMPS = {S.CANCELLED: "cancelled_at", S.DELIVERED: "delivered_at"}
 
 
 def order_can_move(current: str, new: str) -> bool:

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Shipper
-from carriers.services import PLANNABLE, PLANNING_KEYS, plan_release, planning_request
+from carriers.services import PLANNING_KEYS, planning_request, plans_release
 from config.api.errors import Conflict, InvalidInput, WaybillError
 from orders.documents import (
     collo_rows,
@@ -21,11 +21,14 @@ from orders.documents import (
 from orders.events import order_event_target
 from orders.models import (
     FIELDS_EDITABLE_AFTER_PICKUP,
+    PLANNABLE,
+    STATUS_STAMPS,
     Collo,
     Order,
     OrderHistory,
     OrderLine,
     OrderStatus,
+    order_can_move,
 )
 from webhooks.models import Event
 from webhooks.services import event_append, event_build, events_append
@@ -39,6 +42,7 @@ _DERIVED_KEYS = frozenset(
         "status",
         "cancelReason",
         "cancelledAt",
+        "goneFromPosAt",
         "createdAt",
         "updatedAt",
         "totalWeight",
@@ -113,6 +117,106 @@ def _changed_keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 def _history(order: Order, actor: str, action: str, changes: dict | None = None, note: str = ""):
     return OrderHistory(order=order, actor=actor, action=action, changes=changes or {}, note=note)
+
+
+# --- the one writer of Order.status ----------------------------------------------------------
+
+# Moves whose event needs nothing but the order: appended here. A move onto a plan or a
+# route gets its event (OrderPlanned, OrderAddedToRoute, …) from its caller, which holds
+# the plan or the route, in the same transaction.
+_STATUS_EVENTS = {OrderStatus.CANCELLED: "OrderCancelled"}
+
+
+def _move_columns(to: str, reason: str, updates: dict | None, now) -> dict[str, Any]:
+    """What a move to ``to`` writes: the status, the caller's columns, the move's stamp."""
+    columns = {**(updates or {}), "status": to, "updated_at": now}
+    if to in STATUS_STAMPS:
+        columns[STATUS_STAMPS[to]] = now
+    if to == OrderStatus.CANCELLED:
+        columns.update(cancel_reason=reason[:500], needs_planning=False)
+    return columns
+
+
+def order_status_move(
+    *,
+    order: Order,
+    to: str,
+    actor: str,
+    reason: str,
+    action: str | None = None,
+    changes: dict[str, Any] | None = None,
+    updates: dict[str, Any] | None = None,
+) -> Order:
+    """Move one (locked) order to status ``to``; see ``order_statuses_move``."""
+    return order_statuses_move(
+        orders=[order],
+        to=to,
+        actor=actor,
+        reason=reason,
+        action=action,
+        changes=changes,
+        updates=updates,
+    )[0]
+
+
+def order_statuses_move(
+    *,
+    orders: list[Order],
+    to: str,
+    actor: str,
+    reason: str,
+    action: str | None = None,
+    notes: dict[Any, str] | None = None,
+    changes: dict[str, Any] | None = None,
+    updates: dict[str, Any] | None = None,
+) -> list[Order]:
+    """The only code that changes ``Order.status``: move the (locked) orders to ``to``.
+
+    Refuses the whole batch with a Conflict when one move is not in ``ORDER_TRANSITIONS``;
+    writes the status (with ``updates``, the columns the caller changes with it, and the
+    move's own time stamp) in one compare-and-set UPDATE, one history row per order
+    (``notes`` per order id, else ``reason``), and the move's event where it needs nothing
+    but the order. A handful of statements, however many orders.
+    """
+    if not orders:
+        return []
+    illegal = [o for o in orders if not order_can_move(o.status, to)]
+    if illegal:
+        refs = ", ".join(f"{o.creator_order_id} ({o.status})" for o in illegal[:20])
+        raise Conflict(
+            f"An order cannot move to {to} from where it is: {refs}.",
+            code="illegal_status_move",
+        )
+    now = timezone.now()
+    columns = _move_columns(to, reason, updates, now)
+    history = [
+        _history(
+            order,
+            actor,
+            action or to,
+            {**(changes or {}), "status": [order.status, to]},
+            note=(notes or {}).get(order.id, reason)[:500],
+        )
+        for order in orders
+    ]
+    # Compare-and-set: the rows must still be where the caller saw them.
+    moved = Order.objects.filter(
+        id__in=[o.id for o in orders], status__in={o.status for o in orders}
+    ).update(**columns)
+    if moved != len(orders):
+        raise Conflict("Orders changed while they were being moved; try again.", code="conflict")
+    for order in orders:
+        for column, value in columns.items():
+            setattr(order, column, value)
+    OrderHistory.objects.bulk_create(history)
+    if to in _STATUS_EVENTS:
+        events_append(
+            events=[
+                event_build(type=_STATUS_EVENTS[to], time_of_event=now, **_event_kwargs(o))
+                for o in orders
+            ]
+        )
+    return orders
 
 
 def _new_order(
@@ -307,18 +411,13 @@ def order_cancel(*, order: Order, reason: str, actor: str) -> Order:
             "cancelling is possible until pickup.",
             code="order_not_cancellable",
         )
-    now = timezone.now()
-    previous = order.status
-    order.status = OrderStatus.CANCELLED
-    order.cancel_reason = reason
-    order.cancelled_at = now
-    order.needs_planning = False
-    order.save(
-        update_fields=["status", "cancel_reason", "cancelled_at", "needs_planning", "updated_at"]
-    )
-    plan_release(order=order)
-    _history(order, actor, "cancelled", {"status": [previous, order.status]}, note=reason).save()
-    event_append(type="OrderCancelled", time_of_event=now, **_event_kwargs(order))
+    from routing.services import route_stop_remove  # routing builds on orders, not back
+
+    order_status_move(order=order, to=OrderStatus.CANCELLED, actor=actor, reason=reason)
+    # A cancelled order is carried by nobody: its carrier booking is released and its stop
+    # leaves its route.
+    plans_release(orders=[order], actor=actor, reason=f"The order was cancelled: {reason}")
+    route_stop_remove(order=order, actor=actor, reason=f"The order was cancelled: {reason}")
     return order
 
 
@@ -330,6 +429,9 @@ def order_mark_gone_from_pos(*, order: Order, actor: str) -> Order:
         order.gone_from_pos_at = timezone.now()
         order.save(update_fields=["gone_from_pos_at", "updated_at"])
         _history(order, actor, "gone_from_pos", note="The POS answered 404 for this order.").save()
+        event_append(
+            type="OrderGoneFromPos", time_of_event=order.gone_from_pos_at, **_event_kwargs(order)
+        )
     return order
 
 

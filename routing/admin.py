@@ -11,12 +11,13 @@ from django.db import models
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
+from carriers.models import Plan, PlanStatus
 from config.api.errors import WaybillError
 from config.times import admin_time, order_zone, route_zone
-from orders.models import Order
-from routing import documents, selectors, services
+from orders.models import ROUTABLE, Order
+from routing import documents, services
 from routing.drawing import route_map_svg, timeline_svg
-from routing.models import Depot, Gate, OptimizationJob, Route, Stop, VehicleGroup
+from routing.models import Depot, Gate, JobStatus, OptimizationJob, Route, Stop, VehicleGroup
 
 
 @admin.register(Depot)
@@ -62,11 +63,19 @@ def _progress(job: OptimizationJob) -> str:
     )
 
 
+class OrderChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, order):
+        # The dispatcher sees which orders hold a carrier booking that approving releases.
+        return f"{order.creator_order_id} ({order.get_status_display().lower()})"
+
+
 class JobForm(forms.ModelForm):
-    orders = forms.ModelMultipleChoiceField(
+    orders = OrderChoiceField(
         queryset=Order.objects.none(),
         required=False,
-        help_text="Leave empty for every routable order delivered on the date.",
+        help_text="Leave empty for every routable order delivered on the date. Unplanned and "
+        "carrier-planned orders both qualify; approving releases the carrier booking of each "
+        "order it routes.",
     )
 
     class Meta:
@@ -106,16 +115,18 @@ class OptimizationJobAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return [*JobForm.Meta.fields, "orders"]
-        return ["overview", "figures", "map", "timeline", "unscheduled"]
+        return ["overview", "figures", "map", "timeline", "unscheduled", "carrier_bookings"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ["overview", "figures", "map", "timeline", "unscheduled"] if obj else []
+        if obj is None:
+            return []
+        return ["overview", "figures", "map", "timeline", "unscheduled", "carrier_bookings"]
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         if obj is None and "orders" in form.base_fields:
             form.base_fields["orders"].queryset = Order.objects.filter(
-                status__in=selectors.ROUTABLE, delivery_latitude__isnull=False
+                status__in=ROUTABLE, delivery_latitude__isnull=False
             )
         return form
 
@@ -278,6 +289,27 @@ class OptimizationJobAdmin(admin.ModelAdmin):
         )
         return mark_safe(f"<ul>{rows}</ul>" if rows else "None.")  # noqa: S308
 
+    @admin.display(description="Carrier bookings")
+    def carrier_bookings(self, job):
+        """Which of the job's orders a carrier carries now: approving releases the booking
+        of each one it routes (one allocation per order)."""
+        if job.status == JobStatus.APPROVED:
+            return "Released on approval for every routed order (see each order's plan)."
+        plans = (
+            Plan.objects.filter(order__in=job.orders.all(), is_current=True)
+            .filter(status=PlanStatus.PLANNED)
+            .select_related("order", "service__carrier")
+            .order_by("order__creator_order_id")
+        )
+        rows = "".join(
+            format_html("<li>{}: {}, {} {}</li>", p.order, p.service, p.price, p.currency)
+            for p in plans
+        )
+        if not rows:
+            return "None: no order of this job is booked with a carrier."
+        note = "Approving releases the booking of each order the job routes:"
+        return mark_safe(f"<p>{note}</p><ul>{rows}</ul>")  # noqa: S308  escaped above
+
     def _each(self, request, queryset, action, done: str):
         count = 0
         for job in queryset:
@@ -362,6 +394,31 @@ class RouteAdmin(admin.ModelAdmin):
     start_time_local = admin_time("start_time", route_zone, "Start time")
     end_time_local = admin_time("end_time", route_zone, "End time")
     created_at_local = admin_time("created_at", route_zone, "Created at")
+    actions = ["cancel_routes"]
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A route carrying orders is cancelled (the action), never deleted: its orders would
+        # be left "on route" on no route. Stops protect it in the database too.
+        return False
+
+    @admin.action(description="Cancel the selected routes", permissions=["cancel"])
+    def cancel_routes(self, request, queryset):
+        done = 0
+        for route in queryset:
+            try:
+                services.route_cancel(
+                    route=route,
+                    reason=f"Cancelled by dispatcher {request.user}",
+                    actor=f"user:{request.user}",
+                )
+                done += 1
+            except WaybillError as exc:
+                messages.error(request, f"{route}: {exc.detail}")
+        if done:
+            messages.success(request, f"Cancelled {done} route(s); their orders are planned again.")
+
+    def has_cancel_permission(self, request) -> bool:
+        return request.user.has_perm("routing.cancel_route")

@@ -7,6 +7,7 @@ from typing import Any
 
 from config.times import DELIVERY, PICKUP, iso_local, order_zone, route_zone
 from orders.documents import location_document, order_reference
+from webhooks.payloads.common import OrderRef, PayloadModel, RouteRef
 
 
 def _limits(group) -> dict[str, Any]:
@@ -123,6 +124,49 @@ def order_added_to_route_v2(*, order, route, stop, time_of_event: datetime) -> d
         "pickupTimeFrame": _frame(order.pickup_from, order.pickup_to, route.start_time, pickup),
         "deliveryEta": iso_local(stop.eta, delivery),
         "deliveryTimeFrame": _frame(order.delivery_from, order.delivery_to, stop.eta, delivery),
+        "correlationId": "",
+        "timeOfEvent": iso_local(time_of_event, order_zone(order)),
+    }
+
+
+class RouteFigures(PayloadModel):
+    stopsCount: int  # noqa: N815
+    startTime: str  # noqa: N815
+    endTime: str  # noqa: N815
+    duration: int
+    distance: float
+
+
+class OrderRemovedFromRouteV1(PayloadModel):
+    """An order left the own-fleet route it was on (it was cancelled, or the route was):
+    its stop is gone, and the route's figures and ETAs were worked out again without it."""
+
+    order: OrderRef
+    route: RouteRef
+    stopSequence: int  # noqa: N815  the number the removed stop had on the route
+    reason: str
+    routeAfter: RouteFigures  # noqa: N815
+    correlationId: str  # noqa: N815
+    timeOfEvent: str  # noqa: N815
+
+
+def order_removed_from_route_v1(
+    *, order, route, sequence: int, reason: str, time_of_event: datetime
+) -> dict:
+    from routing.documents import route_reference
+
+    return {
+        "order": order_reference(order),
+        "route": route_reference(route),
+        "stopSequence": sequence,
+        "reason": reason,
+        "routeAfter": {
+            "stopsCount": route.stops_count,
+            "startTime": iso_local(route.start_time, route_zone(route)),
+            "endTime": iso_local(route.end_time, route_zone(route)),
+            "duration": route.duration,
+            "distance": route.distance_km,
+        },
         "correlationId": "",
         "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }

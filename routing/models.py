@@ -161,6 +161,13 @@ class RouteStatus(models.TextChoices):
     DISPATCHED = "dispatched", "Dispatched"
     IN_PROGRESS = "in_progress", "In progress"
     COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Routes still to drive: their orders are allocated to them.
+ROUTE_OPEN_STATUSES = (RouteStatus.PLANNED, RouteStatus.DISPATCHED, RouteStatus.IN_PROGRESS)
+# Routes ``route_cancel`` may cancel: none of their goods is on the road yet.
+ROUTE_CANCELLABLE_STATUSES = (RouteStatus.PLANNED, RouteStatus.DISPATCHED)
 
 
 class RouteQuerySet(TenantQuerySet):
@@ -191,13 +198,17 @@ class Route(models.Model):
     break_time = models.PositiveIntegerField(help_text="s")
     weight = models.FloatField(help_text="kg")
     volume = models.FloatField(help_text="m³")
-    status = models.CharField(max_length=12, choices=RouteStatus.choices, default="planned")
+    status = models.CharField(
+        max_length=12, choices=RouteStatus.choices, default=RouteStatus.PLANNED
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = RouteQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]
+        # Routes are cancelled (``route_cancel``), never deleted with their stops.
+        permissions = [("cancel_route", "Can cancel a route")]
 
     def __str__(self) -> str:
         return self.slug
@@ -214,7 +225,8 @@ class StopQuerySet(TenantQuerySet):
 
 
 class Stop(models.Model):
-    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="stops")
+    # A route with stops cannot be deleted: its orders would be left on no route.
+    route = models.ForeignKey(Route, on_delete=models.PROTECT, related_name="stops")
     sequence = models.PositiveIntegerField()
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="stops")
     kind = models.CharField(max_length=10, choices=StopKind.choices, default=StopKind.DELIVERY)

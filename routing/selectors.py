@@ -15,13 +15,11 @@ from django.db.models import Q, QuerySet
 from accounts.tenancy import Tenant
 from carriers.market import requirement_tags
 from config.errors import first_or_404
-from orders.models import Order, OrderStatus
-from routing.models import Gate, OptimizationJob, Route, Stop, VehicleGroup
+from orders.models import ROUTABLE, Order
+from routing.models import ROUTE_OPEN_STATUSES, Gate, OptimizationJob, Route, Stop, VehicleGroup
 from routing.problem import DepotSpec, Fleet, GateSlot, Problem, Visit
 from routing.solver import DAY_END as HORIZON_S
 
-# Orders a job takes when none are named: not yet picked up, not already on a route.
-ROUTABLE = (OrderStatus.CREATED, OrderStatus.PLANNED, OrderStatus.UNPLANNED)
 DEFAULT_SERVICE_S = 300
 DEFAULT_SERVICE_PER_COLLO_S = 60
 
@@ -55,7 +53,7 @@ def orders_in_scope(
         delivery_latitude__isnull=False,
         delivery_from__lt=end,
         delivery_to__gte=start,
-    ).exclude(stops__route__status__in=["planned", "dispatched", "in_progress"])
+    ).exclude(stops__route__status__in=ROUTE_OPEN_STATUSES)
     return orders.filter(shipper=owner) if owner is not None else orders
 
 

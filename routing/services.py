@@ -1,9 +1,11 @@
-"""Routing writes: creating, running, cancelling and approving optimisation jobs."""
+"""Routing writes: creating, running, cancelling and approving optimisation jobs; taking a
+stop off an approved route and cancelling a route."""
 
 from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -11,17 +13,29 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from carriers.models import Plan
+from carriers.services import planning_request, plans_release, plans_route
 from config.api.errors import Conflict, InvalidInput
 from config.queue import enqueue_row
 from config.sweeping import rows_take
 from orders.events import order_event_target
-from orders.models import Order, OrderHistory, OrderStatus, order_can_move
-from routing.matrix import MatrixUnavailable, travel_matrices
+from orders.models import ROUTABLE, Order, OrderStatus
+from orders.services import order_statuses_move
+from routing.matrix import (
+    GreatCircleMatrix,
+    MatrixUnavailable,
+    TravelMatrix,
+    matrix_provider,
+    travel_matrices,
+)
 from routing.models import (
+    ROUTE_CANCELLABLE_STATUSES,
+    ROUTE_OPEN_STATUSES,
     Gate,
     JobStatus,
     OptimizationJob,
     Route,
+    RouteStatus,
     Stop,
     VehicleGroup,
 )
@@ -34,7 +48,7 @@ from routing.selectors import (
     problem_for_job,
 )
 from routing.solver import Unsolvable, solve
-from webhooks.services import event_build, events_append
+from webhooks.services import event_append, event_build, events_append
 
 logger = logging.getLogger(__name__)
 
@@ -324,8 +338,28 @@ def solution_meta(solution: Solution) -> dict[str, Any]:
 @transaction.atomic
 def job_approve(*, job: OptimizationJob, actor: str) -> list[Route]:
     """Turn a solved job into routes and stops, put its orders on them, and tell subscribers:
-    one RouteOptimizationJobApproved per shipper involved, one OrderAddedToRoute per order
-    routed, one RouteOptimizationOrderUnscheduled per order left out."""
+    one RouteOptimizationJobApproved per shipper involved, one OrderAddedToRoute and one
+    OrderPlanned (naming the route) per order routed, one RouteOptimizationOrderUnscheduled
+    per order left out.
+
+    One allocation per order: a routed order's carrier booking is released (capacity back,
+    off the carrier's manifest) and a routed plan becomes its current plan.
+    """
+    job, orders = _approval_lock(job)
+    now = timezone.now()
+    origin = job_origin(job)
+    routes, stops = _approval_rows(job, orders, origin, now)
+    Route.objects.bulk_create(routes)
+    Stop.objects.bulk_create(stops)
+    plans = _approval_moves(stops, actor)
+    job.status, job.approved_at, job.approved_by = JobStatus.APPROVED, now, actor
+    job.save(update_fields=["status", "approved_at", "approved_by"])
+    events_append(events=_approval_events(job, orders, routes, stops, plans, origin, now))
+    return routes
+
+
+def _approval_lock(job: OptimizationJob) -> tuple[OptimizationJob, dict[str, Order]]:
+    """The job and its orders, locked; refused unless every routed order can still go."""
     job = OptimizationJob.objects.select_for_update().get(id=job.id)
     if job.status == JobStatus.APPROVED:
         raise Conflict("This job is approved already.", code="job_approved")
@@ -339,74 +373,23 @@ def job_approve(*, job: OptimizationJob, actor: str) -> list[Route]:
         .select_related("shipper")
         .filter(id__in=[*routed, *solution["unscheduled"]])
     }
-    moved = [
-        orders[i].creator_order_id
-        for i in routed
-        if not order_can_move(orders[i].status, OrderStatus.ON_ROUTE)
-    ]
+    moved = [orders[i].creator_order_id for i in routed if orders[i].status not in ROUTABLE]
     if moved:
         raise Conflict(
             f"Orders changed since the job ran ({', '.join(moved[:20])}); run it again.",
             code="orders_changed",
         )
-    now = timezone.now()
-    origin = job_origin(job)
-    routes, events = _routes_and_stops(job, solution, orders, origin, actor, now)
-    for key, reasons in solution["unscheduled"].items():
-        events.append(
-            event_build(
-                type="RouteOptimizationOrderUnscheduled",
-                time_of_event=now,
-                order=orders[key],
-                reasons=reasons,
-                **order_event_target(orders[key]),
-            )
-        )
-    job.status, job.approved_at, job.approved_by = JobStatus.APPROVED, now, actor
-    job.save(update_fields=["status", "approved_at", "approved_by"])
-    slots = {
-        str(gate.id): [
-            {
-                "from": (origin + timedelta(seconds=s.start_s)).isoformat(),
-                "to": (origin + timedelta(seconds=s.end_s)).isoformat(),
-            }
-            for s in gate_slots(gate)
-        ]
-        for gate in job.gates.all()
-    }
-    shippers = {o.shipper_id: o.shipper for o in orders.values()}
-    if job.owner is not None:
-        shippers.setdefault(job.owner_id, job.owner)
-    for shipper in shippers.values():
-        events.insert(
-            0,
-            event_build(
-                type="RouteOptimizationJobApproved",
-                live_mode=job.live_mode,
-                shipper=shipper,
-                entity_type="ROUTE_OPTIMIZATION_JOB",
-                entity_id=job.id,
-                entity_ref=job.name,
-                root_entity_type="ROUTE_OPTIMIZATION_JOB",
-                root_entity_id=job.id,
-                root_entity_ref=job.name,
-                job=job,
-                routes=routes,
-                gate_slots=slots,
-                owner_id=str(shipper.id),
-                time_of_event=now,
-            ),
-        )
-    events_append(events=events)
-    return routes
+    return job, orders
 
 
-def _routes_and_stops(job, solution, orders, origin: datetime, actor: str, now: datetime):
+def _approval_rows(
+    job: OptimizationJob, orders: dict[str, Order], origin: datetime, now: datetime
+) -> tuple[list[Route], list[Stop]]:
+    """The routes and stops of the solution, unsaved, with the seed's figures."""
     groups = {str(g.id): g for g in job.vehicle_groups.all()}
-    gates = {str(g.id): g for g in job.gates.all()}
-    routes, stops, events, history, routed = [], [], [], [], []
-    for number, planned in enumerate(solution["routes"], start=1):
-        start = origin + timedelta(seconds=planned["startS"])
+    gates = {str(g.id): g for g in job.gates.select_related("depot")}
+    routes, stops = [], []
+    for number, planned in enumerate(job.solution["routes"], start=1):
         first = planned["stops"][0]["startS"] - planned["startS"] if planned["stops"] else 0
         route = Route(
             job=job,
@@ -415,7 +398,7 @@ def _routes_and_stops(job, solution, orders, origin: datetime, actor: str, now: 
             executors=list(job.settings.get("executors", [])),
             vehicle_group=groups[planned["fleet"]],
             gate=gates[planned["gate"]],
-            start_time=start,
+            start_time=origin + timedelta(seconds=planned["startS"]),
             end_time=origin + timedelta(seconds=planned["endS"]),
             stops_count=len(planned["stops"]),
             first_stop_task_time=first,
@@ -432,43 +415,279 @@ def _routes_and_stops(job, solution, orders, origin: datetime, actor: str, now: 
         routes.append(route)
         for planned_stop in planned["stops"]:
             order = orders[planned_stop["visit"]]
-            stop = Stop(
-                route=route,
-                sequence=planned_stop["sequence"],
-                order=order,
-                latitude=order.delivery_latitude,
-                longitude=order.delivery_longitude,
-                planned_arrival=origin + timedelta(seconds=planned_stop["arrivalS"]),
-                eta=origin + timedelta(seconds=planned_stop["startS"]),
-                window_from=order.delivery_from,
-                window_to=order.delivery_to,
-                service_time_s=planned_stop["endS"] - planned_stop["startS"],
-            )
-            stops.append(stop)
-            history.append(
-                OrderHistory(
-                    order=order,
-                    actor=actor,
-                    action="routed",
-                    changes={"status": [order.status, OrderStatus.ON_ROUTE]},
-                    note=f"Route {route.slug}, stop {stop.sequence}, ETA {stop.eta.isoformat()}",
-                )
-            )
-            order.status = OrderStatus.ON_ROUTE
-            order.updated_at = now
-            routed.append(order)
-            events.append(
-                event_build(
-                    type="OrderAddedToRoute",
-                    time_of_event=now,
-                    order=order,
+            stops.append(
+                Stop(
                     route=route,
-                    stop=stop,
-                    **order_event_target(order),
+                    sequence=planned_stop["sequence"],
+                    order=order,
+                    latitude=order.delivery_latitude,
+                    longitude=order.delivery_longitude,
+                    planned_arrival=origin + timedelta(seconds=planned_stop["arrivalS"]),
+                    eta=origin + timedelta(seconds=planned_stop["startS"]),
+                    window_from=order.delivery_from,
+                    window_to=order.delivery_to,
+                    service_time_s=planned_stop["endS"] - planned_stop["startS"],
                 )
             )
-    Route.objects.bulk_create(routes)
-    Stop.objects.bulk_create(stops)
-    OrderHistory.objects.bulk_create(history)
-    Order.objects.bulk_update(routed, ["status", "updated_at"])
-    return routes, events
+    return routes, stops
+
+
+def _approval_moves(stops: list[Stop], actor: str) -> dict[str, Plan]:
+    """The routed orders go ``on_route`` (one bulk move) and off their carrier plans."""
+    notes = {
+        s.order.id: f"Route {s.route.slug}, stop {s.sequence}, ETA {s.eta.isoformat()}"
+        for s in stops
+    }
+    order_statuses_move(
+        orders=[s.order for s in stops],
+        to=OrderStatus.ON_ROUTE,
+        actor=actor,
+        reason="Routed by an approved optimisation job.",
+        action="routed",
+        notes=notes,
+        updates={"needs_planning": False},
+    )
+    return plans_route(stops=stops, actor=actor)
+
+
+def _approval_events(job, orders, routes, stops, plans, origin: datetime, now: datetime) -> list:
+    """The approval's events: the job's per shipper, then each routed order's, then each
+    left-out order's."""
+    events = _job_approved_events(job, orders, routes, origin, now)
+    for stop in stops:
+        order, target = stop.order, order_event_target(stop.order)
+        events.append(
+            event_build(
+                type="OrderAddedToRoute",
+                time_of_event=now,
+                order=order,
+                route=stop.route,
+                stop=stop,
+                **target,
+            )
+        )
+        events.append(
+            event_build(
+                type="OrderPlanned",
+                time_of_event=now,
+                order=order,
+                plan=plans[str(order.id)],
+                shared_with=_shared_on_route(stop, stops),
+                route=stop.route,
+                stop=stop,
+                **target,
+            )
+        )
+    for key, reasons in job.solution["unscheduled"].items():
+        events.append(
+            event_build(
+                type="RouteOptimizationOrderUnscheduled",
+                time_of_event=now,
+                order=orders[key],
+                reasons=reasons,
+                **order_event_target(orders[key]),
+            )
+        )
+    return events
+
+
+def _job_approved_events(job, orders, routes, origin: datetime, now: datetime) -> list:
+    """One RouteOptimizationJobApproved per shipper with orders in the job (and its owner)."""
+    slots = {
+        str(gate.id): [
+            {
+                "from": (origin + timedelta(seconds=s.start_s)).isoformat(),
+                "to": (origin + timedelta(seconds=s.end_s)).isoformat(),
+            }
+            for s in gate_slots(gate)
+        ]
+        for gate in job.gates.all()
+    }
+    shippers = {o.shipper_id: o.shipper for o in orders.values()}
+    if job.owner is not None:
+        shippers.setdefault(job.owner_id, job.owner)
+    return [
+        event_build(
+            type="RouteOptimizationJobApproved",
+            live_mode=job.live_mode,
+            shipper=shipper,
+            entity_type="ROUTE_OPTIMIZATION_JOB",
+            entity_id=job.id,
+            entity_ref=job.name,
+            root_entity_type="ROUTE_OPTIMIZATION_JOB",
+            root_entity_id=job.id,
+            root_entity_ref=job.name,
+            job=job,
+            routes=routes,
+            gate_slots=slots,
+            owner_id=str(shipper.id),
+            time_of_event=now,
+        )
+        for shipper in shippers.values()
+    ]
+
+
+def _shared_on_route(stop: Stop, stops: list[Stop]) -> dict[str, Any]:
+    """OrderPlanned's ``sharedWith`` on a route: the shipper's own orders on it by
+    creatorOrderId, other shippers' only counted (as the Plan API shows them)."""
+    order = stop.order
+    together = [s.order for s in stops if s.route is stop.route and s.order is not order]
+    mine = [
+        o for o in together if (o.shipper_id, o.live_mode) == (order.shipper_id, order.live_mode)
+    ]
+    return {
+        "orders": sorted(o.creator_order_id for o in mine),
+        "otherOrders": len(together) - len(mine),
+    }
+
+
+# --- changing an approved route ---------------------------------------------------------------
+
+
+def _lock_route(route_id) -> Route:
+    return (
+        Route.objects.select_for_update(of=("self",))
+        .select_related("vehicle_group__depot", "gate__depot")
+        .get(id=route_id)
+    )
+
+
+@transaction.atomic
+def route_stop_remove(*, order: Order, actor: str, reason: str) -> Route | None:
+    """Take the order's stop off the open route it is on, work the route's figures and ETAs
+    out again, and tell the shipper (OrderRemovedFromRoute). None when it is on no route."""
+    stop = Stop.objects.filter(order=order, route__status__in=ROUTE_OPEN_STATUSES).first()
+    if stop is None:
+        return None
+    route = _lock_route(stop.route_id)
+    stop.delete()
+    _route_retime(route)
+    event_append(
+        type="OrderRemovedFromRoute",
+        time_of_event=timezone.now(),
+        order=order,
+        route=route,
+        sequence=stop.sequence,
+        reason=reason,
+        **order_event_target(order),
+    )
+    return route
+
+
+@transaction.atomic
+def route_cancel(*, route: Route, actor: str, reason: str) -> Route:
+    """Cancel a route none of whose goods is on the road yet: its stops go, its orders go
+    back to ``unplanned`` and to carrier planning, each with an OrderRemovedFromRoute."""
+    route = _lock_route(route.id)
+    if route.status == RouteStatus.CANCELLED:
+        return route
+    if route.status not in ROUTE_CANCELLABLE_STATUSES:
+        raise Conflict(
+            f"Route {route.slug} is {route.get_status_display().lower()}; "
+            "only a planned or dispatched route can be cancelled.",
+            code="route_not_cancellable",
+        )
+    stops = {s.order_id: s.sequence for s in route.stops.all()}
+    orders = list(
+        Order.objects.select_for_update(of=("self",))
+        .select_related("shipper")
+        .filter(id__in=list(stops), status=OrderStatus.ON_ROUTE)
+        .order_by("creator_order_id")
+    )
+    why = f"Route {route.slug} was cancelled: {reason}"
+    now = timezone.now()
+    order_statuses_move(
+        orders=orders,
+        to=OrderStatus.UNPLANNED,
+        actor=actor,
+        reason=why,
+        action="unrouted",
+        updates={"needs_planning": True, "planning_queued_at": now},
+    )
+    plans_release(orders=orders, actor=actor, reason=why)
+    Stop.objects.filter(route=route).delete()
+    route.status = RouteStatus.CANCELLED
+    route.save(update_fields=["status"])
+    _route_retime(route)
+    events_append(
+        events=[
+            event_build(
+                type="OrderRemovedFromRoute",
+                time_of_event=now,
+                order=order,
+                route=route,
+                sequence=stops[order.id],
+                reason=why,
+                **order_event_target(order),
+            )
+            for order in orders
+        ]
+    )
+    planning_request(order_ids=[o.id for o in orders])
+    return route
+
+
+def _route_matrix(points: list[tuple[float, float]], vehicle_type: str) -> TravelMatrix:
+    try:
+        return matrix_provider().matrix(points, vehicle_type)
+    except MatrixUnavailable:
+        # A cancellation must not wait for the road service: straight lines will do until
+        # the route is optimised again.
+        logger.warning("Matrix unavailable; re-timing a route on great-circle distances.")
+        return GreatCircleMatrix().matrix(points, vehicle_type)
+
+
+def _route_retime(route: Route) -> None:
+    """Work the route's figures and its stops' ETAs out again after a stop left it.
+
+    The solver's schedule is not kept, so this re-times the remaining stops in their order
+    from the same departure (its gate slot stays booked): travel from the depot and between
+    stops with the same travel matrix the job used, wait for a window to open as the solver
+    does, serve, drive back; the break follows the solver's rule (taken in the longest wait
+    if it fits, else before the return). Stops keep their numbers, so a gap shows where a
+    stop was removed. Weight and volume are summed from the remaining orders' collis.
+    """
+    group = route.vehicle_group
+    stops = list(route.stops.select_related("order").prefetch_related("order__collis"))
+    points = [(group.depot.latitude, group.depot.longitude)]
+    points += [(s.latitude, s.longitude) for s in stops]
+    matrix = _route_matrix(points, group.vehicle_type)
+    moment, here = route.start_time, 0
+    distance = driving = waiting = task = longest_wait = 0
+    for index, stop in enumerate(stops, start=1):
+        leg = int(matrix.duration_s[here, index])
+        distance += int(matrix.distance_m[here, index])
+        driving += leg
+        stop.planned_arrival = moment + timedelta(seconds=leg)
+        stop.eta = max(stop.planned_arrival, stop.window_from or stop.planned_arrival)
+        wait = int((stop.eta - stop.planned_arrival).total_seconds())
+        waiting, longest_wait = waiting + wait, max(longest_wait, wait)
+        task += stop.service_time_s
+        moment, here = stop.eta + timedelta(seconds=stop.service_time_s), index
+    back = int(matrix.duration_s[here, 0]) if stops else 0
+    distance += int(matrix.distance_m[here, 0]) if stops else 0
+    driving += back
+    end = moment + timedelta(seconds=back)
+    pause = 0
+    if group.break_after_s is not None and (end - route.start_time).total_seconds() > (
+        group.break_after_s
+    ):
+        pause = group.break_duration_s
+        if longest_wait >= pause:
+            waiting -= pause
+        else:
+            end += timedelta(seconds=pause)
+    collis = [c for s in stops for c in s.order.collis.all()]
+    route.stops_count = len(stops)
+    route.end_time = end
+    route.duration = int((end - route.start_time).total_seconds())
+    route.first_stop_task_time = (
+        int((stops[0].eta - route.start_time).total_seconds()) if stops else 0
+    )
+    route.distance_km = distance / 1000
+    route.driving_duration, route.waiting_time, route.task_time = driving, waiting, task
+    route.break_time = pause
+    route.weight = float(sum((c.weight for c in collis), Decimal(0)))
+    route.volume = float(sum((c.volume or 0 for c in collis), Decimal(0)))
+    route.save()
+    Stop.objects.bulk_update(stops, ["planned_arrival", "eta"])

@@ -21,8 +21,10 @@ from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
 from carriers.services import orders_plan
+from orders.models import PICKED_UP_OR_LATER, Order, OrderStatus
+from orders.services import order_mark_gone_from_pos, order_status_move
 from routing import services as routing_services
-from routing.models import Depot, Gate, VehicleGroup
+from routing.models import Depot, Gate, Stop, VehicleGroup
 from tests.factories import ServiceFactory, order_payload
 from webhooks.catalogue import CATALOGUE
 from webhooks.models import Event
@@ -53,7 +55,12 @@ PLACE_OF_SEGMENT = {
     "delivery": DELIVERY,  # the manifest's delivery block
     "stop": DELIVERY,  # every stop here is a delivery
     "stops": DELIVERY,
+    "routeAfter": DEPOT,  # a route's figures after a stop left it
 }
+# An own-fleet plan promises the route's departure (the depot's) and the stop's window.
+OWN_FLEET_PLACES = {**PLACE_OF_SEGMENT, "promisedPickup": DEPOT, "promisedDelivery": DELIVERY}
+# The place of an event's own times where it is not the pickup location's.
+EVENT_PLACE = {"RouteOptimizationJobApproved": DEPOT, "OrderGoneFromPos": DELIVERY}
 
 
 def _payload(index: int, **overrides) -> dict:
@@ -71,27 +78,29 @@ def _payload(index: int, **overrides) -> dict:
     return payload
 
 
-def expected_place(path: tuple, default: str) -> str:
+def expected_place(path: tuple, default: str, places: dict = PLACE_OF_SEGMENT) -> str:
     """The zone of the time at ``path``: the innermost segment that names a place, else the
     document's own place."""
     for segment in reversed(path):
-        if segment in PLACE_OF_SEGMENT:
-            return PLACE_OF_SEGMENT[segment]
+        if segment in places:
+            return places[segment]
     return default
 
 
-def misplaced_times(document: Any, default: str, path: tuple = ()) -> list[str]:
+def misplaced_times(
+    document: Any, default: str, path: tuple = (), places: dict = PLACE_OF_SEGMENT
+) -> list[str]:
     """Every ISO datetime in ``document`` whose offset is UTC's or not its place's."""
     found = []
     if isinstance(document, dict):
         for key, value in document.items():
-            found += misplaced_times(value, default, (*path, key))
+            found += misplaced_times(value, default, (*path, key), places)
     elif isinstance(document, list):
         for index, value in enumerate(document):
-            found += misplaced_times(value, default, (*path, index))
+            found += misplaced_times(value, default, (*path, index), places)
     elif isinstance(document, str) and DATETIME.match(document):
         where = ".".join(str(p) for p in path)
-        place = expected_place(path, default)
+        place = expected_place(path, default, places)
         moment = datetime.datetime.fromisoformat(document.replace("Z", "+00:00"))
         if moment.tzinfo is None:
             found.append(f"{where} = {document}: no offset ({place})")
@@ -162,6 +171,19 @@ def world(client_a, carrier_client, dispatcher_api):
     routing_services.job_run(job_id=job_id)
     approved = dispatcher_api.post(f"/api/v1/routing/jobs/{job_id}/approve")
     assert approved.status_code == 200, approved.json()
+    # One more routed order is cancelled (its stop leaves the route: OrderRemovedFromRoute),
+    # one picked up and then gone from the POS (OrderGoneFromPos).
+    extra = [create(_payload(i)) for i in (7, 8)]
+    for order in Order.objects.filter(id__in=[o["id"] for o in extra]):
+        order_status_move(order=order, to=OrderStatus.ON_ROUTE, actor="test", reason="")
+    removed, gone = Order.objects.filter(id__in=[o["id"] for o in extra]).order_by(
+        "creator_order_id"
+    )
+    # The stop to remove: the extra order takes a routed order's place on its route.
+    Stop.objects.filter(order_id=routed[2]["id"]).update(order=removed)
+    client_a.post(f"/api/v1/orders/{removed.id}/cancel", {"reason": "x"}, format="json")
+    order_status_move(order=gone, to=OrderStatus.PICKED_UP, actor="test", reason="")
+    order_mark_gone_from_pos(order=gone, actor="test")
     return {
         "routed": routed,
         "frozen": frozen,
@@ -186,7 +208,10 @@ def test_it_shows_every_document_with_the_offset_of_its_place(
         documents.append(("order", _get(client_a, f"/api/v1/orders/{order['id']}"), PICKUP))
         plan = _get(client_a, f"/api/v1/orders/{order['id']}/plan")
         documents.append(("plan", plan, PICKUP))
-    documents.append(("orders", _get(client_a, "/api/v1/orders"), PICKUP))
+    # An order's own times are its pickup place's until it is picked up, its delivery's after.
+    for listed in _get(client_a, "/api/v1/orders")["results"]:
+        place = DELIVERY if listed["status"] in PICKED_UP_OR_LATER else PICKUP
+        documents.append(("orders", listed, place))
     quote_url = f"/api/v1/orders/{world['planned']['id']}/quotes"
     documents.append(("quote", _get(client_a, quote_url), PICKUP))
     documents.append(("manifest", _get(carrier_client, "/api/v1/carrier/orders"), PICKUP))
@@ -229,17 +254,24 @@ def test_every_event_builder_and_envelope_carries_the_offset_of_its_place(world,
         "extend the world fixture so the walk covers them."
     )
 
+    def places_of(envelope: dict) -> dict:
+        own_fleet = (envelope["data"].get("plan") or {}).get("route") is not None
+        return OWN_FLEET_PLACES if own_fleet else PLACE_OF_SEGMENT
+
     misplaced = []
     for event in events:
-        own_place = DEPOT if event.type == "RouteOptimizationJobApproved" else PICKUP
+        envelope = event.envelope()
+        own_place = EVENT_PLACE.get(event.type, PICKUP)
         misplaced += [
-            f"{event.type}: {problem}" for problem in misplaced_times(event.envelope(), own_place)
+            f"{event.type}: {problem}"
+            for problem in misplaced_times(envelope, own_place, places=places_of(envelope))
         ]
     listed = _get(client_a, "/api/v1/events?limit=100")["results"]
     for event in listed:
-        own_place = DEPOT if event["type"] == "RouteOptimizationJobApproved" else PICKUP
+        own_place = EVENT_PLACE.get(event["type"], PICKUP)
         misplaced += [
-            f"API {event['type']}: {problem}" for problem in misplaced_times(event, own_place)
+            f"API {event['type']}: {problem}"
+            for problem in misplaced_times(event, own_place, places=places_of(event))
         ]
     assert not misplaced, "\n".join(misplaced)
 

@@ -115,6 +115,25 @@ CATALOGUE: dict[str, EventType] = {
             {"1.0": EventVersion(order_events.OrderCancelledV1, order_events.order_cancelled_v1)},
         ),
         EventType(
+            "OrderGoneFromPos",
+            "Waybill",
+            {
+                "1.0": EventVersion(
+                    order_events.OrderGoneFromPosV1, order_events.order_gone_from_pos_v1
+                )
+            },
+        ),
+        EventType(
+            "OrderRemovedFromRoute",
+            "Waybill",
+            {
+                "1.0": EventVersion(
+                    routing_events.OrderRemovedFromRouteV1,
+                    routing_events.order_removed_from_route_v1,
+                )
+            },
+        ),
+        EventType(
             "OrderPlanned",
             "seed 000",
             {"1.0": EventVersion(carrier_events.OrderPlannedV1, carrier_events.order_planned_v1)},

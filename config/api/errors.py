@@ -151,7 +151,9 @@ def error_response(status: int, detail: str | None = None) -> JsonResponse:
     """An answer that has only a status, in the one error shape."""
     kind = STATUS_TYPES.get(status, "server_error" if status >= 500 else "error")
     if detail is None:
-        detail = f"{HTTPStatus(status).phrase}." if status in HTTPStatus else "Error."
+        # ``int in HTTPStatus`` raises TypeError before Python 3.12.
+        known = status in HTTPStatus._value2member_map_
+        detail = f"{HTTPStatus(status).phrase}." if known else "Error."
     return JsonResponse({"type": kind, "detail": detail, "errors": []}, status=status)
 
 

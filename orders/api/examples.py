@@ -121,6 +121,7 @@ ORDER_RESPONSE = {
     "totalWeight": "38.5",
     "cancelReason": "",
     "cancelledAt": None,
+    "goneFromPosAt": None,
     "createdAt": "2026-11-23T09:12:44.123456+00:00",
     "updatedAt": "2026-11-23T09:12:44.123456+00:00",
 }

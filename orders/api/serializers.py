@@ -298,6 +298,11 @@ class OrderSerializer(StrictSerializer):
     )
     cancelReason = serializers.CharField(read_only=True)  # noqa: N815
     cancelledAt = serializers.DateTimeField(read_only=True, allow_null=True)  # noqa: N815
+    goneFromPosAt = serializers.DateTimeField(  # noqa: N815
+        read_only=True,
+        allow_null=True,
+        help_text="When the shipper's POS stopped knowing this picked-up order (it answered 404).",
+    )
     createdAt = serializers.DateTimeField(read_only=True)  # noqa: N815
     updatedAt = serializers.DateTimeField(read_only=True)  # noqa: N815
 

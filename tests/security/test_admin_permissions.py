@@ -22,7 +22,7 @@ from carriers.services import orders_plan
 from orders import pos
 from orders.models import Order, OrderStatus, PosIntegration
 from routing import services as routing_services
-from routing.models import Depot, Gate, VehicleGroup
+from routing.models import Depot, Gate, Route, VehicleGroup
 from tests.carriers.conftest import plannable_payload
 from tests.factories import ServiceFactory, order_payload
 from webhooks import services as webhook_services
@@ -41,6 +41,7 @@ ACTION_PERMISSIONS = {
     ("routing.optimizationjob", "approve"): "routing.approve_optimizationjob",
     ("routing.optimizationjob", "cancel"): "routing.change_optimizationjob",
     ("routing.optimizationjob", "run_again"): "routing.change_optimizationjob",
+    ("routing.route", "cancel_routes"): "routing.cancel_route",
     ("webhooks.subscription", "replay_failed_last_week"): "webhooks.replay_delivery",
     ("webhooks.subscription", "rotate_secret"): "webhooks.change_subscription",
     ("webhooks.subscription", "switch_on"): "webhooks.change_subscription",
@@ -54,6 +55,18 @@ EXTRA_VIEW_PERMISSIONS = {
     "carriers_service_quote": ("carriers.view_service", "carriers.change_service"),
 }
 STANDARD_VIEWS = ("changelist", "add", "history", "delete", "change")
+ROUTE_FIGURES = (
+    "stops_count",
+    "first_stop_task_time",
+    "duration",
+    "distance_km",
+    "driving_duration",
+    "waiting_time",
+    "task_time",
+    "break_time",
+    "weight",
+    "volume",
+)
 
 
 def _superuser_request():
@@ -140,13 +153,23 @@ def rows(shipper_a, client_a):
     gate = Gate.objects.create(
         name="Gate 1", depot=depot, slots=[{"start": "07:00", "end": "08:00", "departures": 1}]
     )
-    routing_services.job_create(
+    job = routing_services.job_create(
         name="Monday",
         day=datetime.date(2030, 6, 3),
         live_mode=False,
         vehicle_groups=[vans],
         gates=[gate],
         actor="test",
+    )
+    start = datetime.datetime(2030, 6, 3, 7, tzinfo=datetime.UTC)
+    Route.objects.create(
+        job=job,
+        slug="M1-01",
+        vehicle_group=vans,
+        gate=gate,
+        start_time=start,
+        end_time=start,
+        **dict.fromkeys(ROUTE_FIGURES, 0),
     )
     return {"unplanned_order_id": unplanned["id"]}
 

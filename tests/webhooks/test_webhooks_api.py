@@ -36,7 +36,7 @@ def test_it_publishes_every_event_type_with_a_schema_per_version(client_a):
     assert response.status_code == 200
     types = {t["type"]: t for t in response.json()["eventTypes"]}
     assert set(types) == set(CATALOGUE)
-    assert len(types) == 28  # seed 004, seed 000 and Waybill's own
+    assert len(types) == 30  # seed 004, seed 000 and Waybill's own
     sms = types["NotificationOrderSmsSent"]
     assert [v["version"] for v in sms["versions"]] == ["1.0", "2.0"]
     schema = types["OrderAddedToRoute"]["versions"][0]["schema"]
