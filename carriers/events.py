@@ -7,13 +7,15 @@ contract subscribers can code against now.
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
+from carriers.documents import plan_summary
 from carriers.selection import PlanningFailureReason
 from config.times import iso_local, order_zone
 from orders.documents import order_reference
+from routing.documents import route_reference
+from webhooks.catalogue import EventName, EventVersion, declare
 from webhooks.payloads.common import OrderRef, PayloadModel, RouteRef
 
 
@@ -148,18 +150,14 @@ def order_planned_v1(
 ) -> dict:
     """``route`` and ``stop`` (loaded, with the route's gate and depot) when the order went on
     an own-fleet route: the promise is then the route's departure and the stop's window."""
-    from carriers.documents import plan_summary
-
     summary = plan_summary(plan)
     route_block = None
     if route is not None:
-        from routing.documents import route_reference
-
         route_block = route_reference(route)
         summary["promisedPickup"] = _moment(route.start_time, route.gate.depot.time_zone)
         summary["promisedDelivery"] = {
-            "from": _local(stop.window_from or stop.eta, order.delivery_time_zone),
-            "to": _local(stop.window_to or stop.eta, order.delivery_time_zone),
+            "from": iso_local(stop.window_from or stop.eta, order.delivery_time_zone),
+            "to": iso_local(stop.window_to or stop.eta, order.delivery_time_zone),
         }
     return {
         "order": order_reference(order),
@@ -209,20 +207,17 @@ def order_planning_failed_v1(
     }
 
 
-def _local(moment: datetime, time_zone: str) -> str:
-    return moment.astimezone(ZoneInfo(time_zone)).isoformat()
-
-
 def _moment(moment: datetime, time_zone: str) -> dict[str, str]:
-    return {"from": _local(moment, time_zone), "to": _local(moment, time_zone)}
+    return {"from": iso_local(moment, time_zone), "to": iso_local(moment, time_zone)}
 
 
-def route_optimization_order_unscheduled_v1(
-    *, order, reasons: list[str], time_of_event: datetime
-) -> dict:
-    return {
-        "order": order_reference(order),
-        "reasons": list(reasons),
-        "correlationId": "",
-        "timeOfEvent": iso_local(time_of_event, order_zone(order)),
-    }
+declare(
+    EventName.ORDER_PLANNED, "seed 000", {"1.0": EventVersion(OrderPlannedV1, order_planned_v1)}
+)
+declare(
+    EventName.ORDER_PLANNING_FAILED,
+    "Waybill",
+    {"1.0": EventVersion(OrderPlanningFailedV1, order_planning_failed_v1)},
+)
+declare(EventName.COST_ADDITION_APPROVED, "seed 000", {"1.0": EventVersion(CostAdditionApprovedV1)})
+declare(EventName.INVOICE_APPROVED, "seed 000", {"1.0": EventVersion(InvoiceApprovedV1)})

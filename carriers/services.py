@@ -30,6 +30,7 @@ from config.api.errors import Conflict, InvalidInput
 from config.sweeping import queue_room, rows_take
 from orders.events import order_event_target
 from orders.models import PLANNABLE, Order, OrderHistory, OrderStatus
+from webhooks.catalogue import EventName
 from webhooks.services import event_append
 
 logger = logging.getLogger(__name__)
@@ -215,7 +216,7 @@ def _record(order: Order, current: Plan | None, plan: Plan, *, actor: str, note:
         OrderHistory(order=order, actor=actor, action=action, changes=changes, note=note).save()
     if plan.status == PlanStatus.PLANNED:
         event_append(
-            type="OrderPlanned",
+            type=EventName.ORDER_PLANNED,
             carrier=plan.carrier,
             time_of_event=plan.decided_at,
             order=order,
@@ -227,7 +228,7 @@ def _record(order: Order, current: Plan | None, plan: Plan, *, actor: str, note:
         # Carrier selection's own event and vocabulary: RouteOptimizationOrderUnscheduled is
         # route optimisation's, and its reasons are a different contract.
         event_append(
-            type="OrderPlanningFailed",
+            type=EventName.ORDER_PLANNING_FAILED,
             time_of_event=plan.decided_at,
             order=order,
             policy=plan.policy,

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from config.times import iso_local, order_zone
 from orders.documents import order_document, order_reference
+from webhooks.catalogue import EventName, EventVersion, declare
 from webhooks.payloads.common import OrderRef, PayloadModel, PhoneV2
 
 _REFERENCE_KEYS = {"id", "creatorOrderId", "creatorId", "relationalId", "tags"}
@@ -182,3 +183,17 @@ def order_gone_from_pos_v1(*, order, time_of_event: datetime) -> dict:
         "correlationId": "",
         "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }
+
+
+declare(EventName.ORDER_CREATED, "Waybill", {"1.0": EventVersion(OrderCreatedV1, order_created_v1)})
+declare(EventName.ORDER_UPDATED, "Waybill", {"1.0": EventVersion(OrderUpdatedV1, order_updated_v1)})
+declare(
+    EventName.ORDER_CANCELLED,
+    "Waybill",
+    {"1.0": EventVersion(OrderCancelledV1, order_cancelled_v1)},
+)
+declare(
+    EventName.ORDER_GONE_FROM_POS,
+    "Waybill",
+    {"1.0": EventVersion(OrderGoneFromPosV1, order_gone_from_pos_v1)},
+)

@@ -30,6 +30,7 @@ from orders.models import (
     OrderStatus,
     order_can_move,
 )
+from webhooks.catalogue import EventName
 from webhooks.models import Event
 from webhooks.services import event_append, event_build, events_append
 
@@ -124,7 +125,7 @@ def _history(order: Order, actor: str, action: str, changes: dict | None = None,
 # Moves whose event needs nothing but the order: appended here. A move onto a plan or a
 # route gets its event (OrderPlanned, OrderAddedToRoute, …) from its caller, which holds
 # the plan or the route, in the same transaction.
-_STATUS_EVENTS = {OrderStatus.CANCELLED: "OrderCancelled"}
+_STATUS_EVENTS = {OrderStatus.CANCELLED: EventName.ORDER_CANCELLED}
 
 
 def _move_columns(to: str, reason: str, updates: dict | None, now) -> dict[str, Any]:
@@ -279,7 +280,7 @@ def _order_create(*, shipper: Shipper, live_mode: bool, spec: dict[str, Any], ac
     document = order_document(order, lines=lines, collis=collis)
     _history(order, actor, "created").save()
     event_append(
-        type="OrderCreated",
+        type=EventName.ORDER_CREATED,
         time_of_event=order.created_at,
         document=document,
         **_event_kwargs(order),
@@ -359,7 +360,7 @@ def _apply_update(order: Order, spec: dict[str, Any], actor: str) -> tuple[Order
     document = order_document(order, lines=lines, collis=collis)
     _history(order, actor, "updated", {key: [before[key], document[key]] for key in changed}).save()
     event_append(
-        type="OrderUpdated",
+        type=EventName.ORDER_UPDATED,
         changes=changed,
         time_of_event=order.updated_at,
         document=document,
@@ -430,7 +431,9 @@ def order_mark_gone_from_pos(*, order: Order, actor: str) -> Order:
         order.save(update_fields=["gone_from_pos_at", "updated_at"])
         _history(order, actor, "gone_from_pos", note="The POS answered 404 for this order.").save()
         event_append(
-            type="OrderGoneFromPos", time_of_event=order.gone_from_pos_at, **_event_kwargs(order)
+            type=EventName.ORDER_GONE_FROM_POS,
+            time_of_event=order.gone_from_pos_at,
+            **_event_kwargs(order),
         )
     return order
 
@@ -556,7 +559,7 @@ def _bulk_create_new(
         document = order_document(order, lines=lines, collis=collis)
         events.append(
             event_build(
-                type="OrderCreated",
+                type=EventName.ORDER_CREATED,
                 time_of_event=order.created_at,
                 document=document,
                 **_event_kwargs(order),

@@ -1,4 +1,5 @@
-"""Builders of the route events of seed 004: a job approved, an order added to a route."""
+"""The route events: seed 004's job approved, order added to a route and order left
+unscheduled, and Waybill's OrderRemovedFromRoute."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 from config.times import DELIVERY, PICKUP, iso_local, order_zone, route_zone
 from orders.documents import location_document, order_reference
+from routing.documents import route_reference
+from webhooks.catalogue import EventName, EventVersion, builders_attach, declare
 from webhooks.payloads.common import OrderRef, PayloadModel, RouteRef
 
 
@@ -22,10 +25,17 @@ def _limits(group) -> dict[str, Any]:
 
 
 def route_optimization_job_approved_v1(
-    *, job, routes: list, gate_slots: dict, owner_id: str, time_of_event: datetime
+    *,
+    job,
+    vehicle_groups: list,
+    gates: list,
+    zone: str,
+    routes: list,
+    gate_slots: dict,
+    owner_id: str,
+    time_of_event: datetime,
 ) -> dict:
-    from routing.documents import job_zone, route_reference
-
+    """``vehicle_groups`` and ``gates`` the job's, ``zone`` its depot's (``job_zone``)."""
     return {
         "id": str(job.id),
         "ownerId": owner_id,
@@ -40,11 +50,10 @@ def route_optimization_job_approved_v1(
                 "tags": list(g.handled_tags),
                 "limits": _limits(g),
             }
-            for g in job.vehicle_groups.all()
+            for g in vehicle_groups
         ],
         "availableGates": [
-            {"gateName": gate.name, "timeSlots": gate_slots[str(gate.id)]}
-            for gate in job.gates.all()
+            {"gateName": gate.name, "timeSlots": gate_slots[str(gate.id)]} for gate in gates
         ],
         "meta": job.meta,
         "routes": [
@@ -69,7 +78,7 @@ def route_optimization_job_approved_v1(
             for r in routes
         ],
         "correlationId": "",
-        "timeOfEvent": iso_local(time_of_event, job_zone(job)),
+        "timeOfEvent": iso_local(time_of_event, zone),
     }
 
 
@@ -109,8 +118,6 @@ def _frame(start: datetime | None, end: datetime | None, fallback: datetime, zon
 
 
 def order_added_to_route_v2(*, order, route, stop, time_of_event: datetime) -> dict:
-    from routing.documents import route_reference
-
     pickup, delivery = order_zone(order, PICKUP), order_zone(order, DELIVERY)
     return {
         "order": order_reference(order),
@@ -153,8 +160,6 @@ class OrderRemovedFromRouteV1(PayloadModel):
 def order_removed_from_route_v1(
     *, order, route, sequence: int, reason: str, time_of_event: datetime
 ) -> dict:
-    from routing.documents import route_reference
-
     return {
         "order": order_reference(order),
         "route": route_reference(route),
@@ -170,3 +175,28 @@ def order_removed_from_route_v1(
         "correlationId": "",
         "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }
+
+
+def route_optimization_order_unscheduled_v1(
+    *, order, reasons: list[str], time_of_event: datetime
+) -> dict:
+    return {
+        "order": order_reference(order),
+        "reasons": list(reasons),
+        "correlationId": "",
+        "timeOfEvent": iso_local(time_of_event, order_zone(order)),
+    }
+
+
+builders_attach(
+    EventName.ROUTE_OPTIMIZATION_JOB_APPROVED, {"1.0": route_optimization_job_approved_v1}
+)
+builders_attach(
+    EventName.ROUTE_OPTIMIZATION_ORDER_UNSCHEDULED, {"1.0": route_optimization_order_unscheduled_v1}
+)
+builders_attach(EventName.ORDER_ADDED_TO_ROUTE, {"2.0": order_added_to_route_v2})
+declare(
+    EventName.ORDER_REMOVED_FROM_ROUTE,
+    "Waybill",
+    {"1.0": EventVersion(OrderRemovedFromRouteV1, order_removed_from_route_v1)},
+)

@@ -21,6 +21,7 @@ from config.sweeping import rows_take
 from orders.events import order_event_target
 from orders.models import ROUTABLE, Order, OrderStatus
 from orders.services import order_statuses_move
+from routing.documents import job_zone
 from routing.matrix import (
     GreatCircleMatrix,
     MatrixUnavailable,
@@ -48,6 +49,7 @@ from routing.selectors import (
     problem_for_job,
 )
 from routing.solver import Unsolvable, solve
+from webhooks.catalogue import EventName
 from webhooks.services import event_append, event_build, events_append
 
 logger = logging.getLogger(__name__)
@@ -456,9 +458,11 @@ def _approval_events(job, orders, routes, stops, plans, origin: datetime, now: d
     events = _job_approved_events(job, orders, routes, origin, now)
     for stop in stops:
         order, target = stop.order, order_event_target(stop.order)
+        plan = plans[str(order.id)]
+        plan.order = order  # the builders read the plan's order: the one loaded here
         events.append(
             event_build(
-                type="OrderAddedToRoute",
+                type=EventName.ORDER_ADDED_TO_ROUTE,
                 time_of_event=now,
                 order=order,
                 route=stop.route,
@@ -468,10 +472,10 @@ def _approval_events(job, orders, routes, stops, plans, origin: datetime, now: d
         )
         events.append(
             event_build(
-                type="OrderPlanned",
+                type=EventName.ORDER_PLANNED,
                 time_of_event=now,
                 order=order,
-                plan=plans[str(order.id)],
+                plan=plan,
                 shared_with=_shared_on_route(stop, stops),
                 route=stop.route,
                 stop=stop,
@@ -481,7 +485,7 @@ def _approval_events(job, orders, routes, stops, plans, origin: datetime, now: d
     for key, reasons in job.solution["unscheduled"].items():
         events.append(
             event_build(
-                type="RouteOptimizationOrderUnscheduled",
+                type=EventName.ROUTE_OPTIMIZATION_ORDER_UNSCHEDULED,
                 time_of_event=now,
                 order=orders[key],
                 reasons=reasons,
@@ -493,6 +497,12 @@ def _approval_events(job, orders, routes, stops, plans, origin: datetime, now: d
 
 def _job_approved_events(job, orders, routes, origin: datetime, now: datetime) -> list:
     """One RouteOptimizationJobApproved per shipper with orders in the job (and its owner)."""
+    groups = list(job.vehicle_groups.select_related("depot"))
+    by_id = {g.id: g for g in groups}
+    for route in routes:  # the builders read each route's depot
+        route.vehicle_group = by_id.get(route.vehicle_group_id, route.vehicle_group)
+    gates = list(job.gates.all())
+    zone = job_zone(job)
     slots = {
         str(gate.id): [
             {
@@ -501,14 +511,14 @@ def _job_approved_events(job, orders, routes, origin: datetime, now: datetime) -
             }
             for s in gate_slots(gate)
         ]
-        for gate in job.gates.all()
+        for gate in gates
     }
     shippers = {o.shipper_id: o.shipper for o in orders.values()}
     if job.owner is not None:
         shippers.setdefault(job.owner_id, job.owner)
     return [
         event_build(
-            type="RouteOptimizationJobApproved",
+            type=EventName.ROUTE_OPTIMIZATION_JOB_APPROVED,
             live_mode=job.live_mode,
             shipper=shipper,
             entity_type="ROUTE_OPTIMIZATION_JOB",
@@ -518,6 +528,10 @@ def _job_approved_events(job, orders, routes, origin: datetime, now: datetime) -
             root_entity_id=job.id,
             root_entity_ref=job.name,
             job=job,
+            vehicle_groups=groups,
+            gates=gates,
+            zone=zone,
+            time_zone=zone,
             routes=routes,
             gate_slots=slots,
             owner_id=str(shipper.id),
@@ -563,7 +577,7 @@ def route_stop_remove(*, order: Order, actor: str, reason: str) -> Route | None:
     stop.delete()
     _route_retime(route)
     event_append(
-        type="OrderRemovedFromRoute",
+        type=EventName.ORDER_REMOVED_FROM_ROUTE,
         time_of_event=timezone.now(),
         order=order,
         route=route,
@@ -612,7 +626,7 @@ def route_cancel(*, route: Route, actor: str, reason: str) -> Route:
     events_append(
         events=[
             event_build(
-                type="OrderRemovedFromRoute",
+                type=EventName.ORDER_REMOVED_FROM_ROUTE,
                 time_of_event=now,
                 order=order,
                 route=route,

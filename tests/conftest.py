@@ -1,12 +1,15 @@
 import uuid
+from contextlib import ExitStack
 
 import pytest
+from django.db import connections
 from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKeyMode
 from accounts.services import api_key_create
 from tests.factories import CarrierFactory, ShipperFactory
+from webhooks.catalogue import EventType
 
 
 def _client(**tenant) -> APIClient:
@@ -90,6 +93,28 @@ def _api_never_answers_5xx(monkeypatch):
         return response
 
     monkeypatch.setattr(Client, "request", guarded)
+
+
+class BuilderQueried(AssertionError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def _event_builders_run_no_query(monkeypatch):
+    """Every event builder is a pure function of what it is given: a query inside one, in any
+    test that emits its event, fails the test (the caller loads what the builder reads)."""
+    build = EventType.build
+
+    def refuse(execute, sql, params, many, context):
+        raise BuilderQueried(f"An event builder ran a query: {sql[:300]}")
+
+    def guarded(self, version, **builder_args):
+        with ExitStack() as stack:
+            for alias in connections:
+                stack.enter_context(connections[alias].execute_wrapper(refuse))
+            return build(self, version, **builder_args)
+
+    monkeypatch.setattr(EventType, "build", guarded)
 
 
 @pytest.fixture

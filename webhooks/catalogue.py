@@ -1,24 +1,69 @@
 """Every event type Waybill sends, with its versions: per version the payload's shape (a
 pydantic model, whence the JSON Schema) and the builder that renders it.
 
+The names are declared here (``EventName``, the only spelling code uses); the seed 004 shapes
+come from ``webhooks.payloads``; each app declares its own types and attaches its builders in
+its ``events.py`` (``declare``, ``builders_attach``), which ``WebhooksConfig.ready`` imports.
+So this module imports no app, and every app may import it.
+
 Everything else derives from ``CATALOGUE``: subscription validation, the event-types endpoint
-and the API docs. A builder is None while the objects it reads do not exist yet (routes, stops,
-POD, plans arrive with their issues); appending such an event fails loudly.
+and the API docs. A builder is None while the objects it reads do not exist yet (POD, cost
+additions, invoices arrive with their issues); appending such an event fails loudly.
+
+Builders are pure: they render the objects they are given, with the relations the caller
+loaded, and run no query (the test suite fails any builder that does).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cache
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from pydantic import BaseModel
 
-from carriers import events as carrier_events
-from orders import events as order_events
-from routing import events as routing_events
 from webhooks.payloads import SEED_PAYLOADS
+
+
+class EventName(StrEnum):
+    """Every event type's name: what code passes, subscriptions name and envelopes carry."""
+
+    # Seed 004: a last-mile platform's events.
+    COLLECTION_POINT_COLLO_COLLECTED = "CollectionPointColloCollected"
+    COLLECTION_POINT_COLLO_NOT_COLLECTED = "CollectionPointColloNotCollected"
+    COLLECTION_POINT_COLLO_REJECTED = "CollectionPointColloRejected"
+    COLLO_DELIVERY_ARRIVED = "ColloDeliveryArrived"
+    COLLO_DELIVERY_COMPLETED = "ColloDeliveryCompleted"
+    COLLO_DELIVERY_FAILED = "ColloDeliveryFailed"
+    COLLO_LOADED_ON_LINEHAUL = "ColloLoadedOnLinehaul"
+    COLLO_PICKUP_COMPLETED = "ColloPickupCompleted"
+    NOTIFICATION_ORDER_SMS_SENT = "NotificationOrderSmsSent"
+    ORDER_ADDED_TO_ROUTE = "OrderAddedToRoute"
+    ORDER_DELIVERY_ARRIVED = "OrderDeliveryArrived"
+    ORDER_DELIVERY_COMPLETED = "OrderDeliveryCompleted"
+    ORDER_DELIVERY_FAILED = "OrderDeliveryFailed"
+    ORDER_GEO_LOCATION_FAILED = "OrderGeoLocationFailed"
+    ORDER_PICKUP_ARRIVED = "OrderPickupArrived"
+    ORDER_PICKUP_COMPLETED = "OrderPickupCompleted"
+    ORDER_PICKUP_FAILED = "OrderPickupFailed"
+    ORDER_RETURN_COMPLETED = "OrderReturnCompleted"
+    ROUTE_COMPLETED = "RouteCompleted"
+    ROUTE_OPTIMIZATION_JOB_APPROVED = "RouteOptimizationJobApproved"
+    ROUTE_OPTIMIZATION_ORDER_UNSCHEDULED = "RouteOptimizationOrderUnscheduled"
+    # Seed 000: the Go API's planning and finance facts.
+    ORDER_PLANNED = "OrderPlanned"
+    COST_ADDITION_APPROVED = "CostAdditionApproved"
+    INVOICE_APPROVED = "InvoiceApproved"
+    # Waybill's own.
+    ORDER_CREATED = "OrderCreated"
+    ORDER_UPDATED = "OrderUpdated"
+    ORDER_CANCELLED = "OrderCancelled"
+    ORDER_GONE_FROM_POS = "OrderGoneFromPos"
+    ORDER_PLANNING_FAILED = "OrderPlanningFailed"
+    ORDER_REMOVED_FROM_ROUTE = "OrderRemovedFromRoute"
 
 
 @dataclass(frozen=True)
@@ -27,11 +72,11 @@ class EventVersion:
     builder: Callable[..., dict] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class EventType:
     name: str
     source: str  # where the contract comes from: seed 004, seed 000 or Waybill's own
-    versions: dict[str, EventVersion]
+    versions: dict[str, EventVersion] = field(default_factory=dict)
 
     @property
     def latest_version(self) -> str:
@@ -47,6 +92,9 @@ class EventType:
         if builder is None:
             raise NotImplementedError(f"{self.name} v{version} has no payload builder yet.")
         return builder(**builder_args)
+
+    def built_versions(self) -> list[str]:
+        return [v for v, spec in self.versions.items() if spec.builder is not None]
 
     def schema(self, version: str) -> dict:
         return envelope_schema(self.name, version, self.versions[version].data_model)
@@ -76,87 +124,39 @@ def envelope_schema(name: str, version: str, data_model: type[BaseModel]) -> dic
     return schema
 
 
-def _seed_004(name: str, builders: dict[str, Callable[..., dict]] | None = None) -> EventType:
-    """A seed 004 type: its shapes per version, and the builders that exist so far."""
-    versions = {
-        version: EventVersion(model, (builders or {}).get(version))
-        for (type_name, version), model in SEED_PAYLOADS.items()
-        if type_name == name
-    }
-    return EventType(name, "seed 004", versions)
+CATALOGUE: dict[str, EventType] = {}
 
 
-_SEED_004_TYPES = sorted({name for name, _ in SEED_PAYLOADS})
-_SEED_004_BUILDERS: dict[str, dict[str, Callable[..., dict]]] = {
-    "RouteOptimizationOrderUnscheduled": {
-        "1.0": carrier_events.route_optimization_order_unscheduled_v1
-    },
-    "RouteOptimizationJobApproved": {"1.0": routing_events.route_optimization_job_approved_v1},
-    "OrderAddedToRoute": {"2.0": routing_events.order_added_to_route_v2},
-}
+def declare(name: EventName, source: str, versions: dict[str, EventVersion]) -> None:
+    """An app's own event type (seed 000 or Waybill's), once."""
+    name = EventName(name)  # a name the catalogue does not know is a ValueError here
+    if name in CATALOGUE:
+        raise ImproperlyConfigured(f"Event type {name} is declared twice.")
+    CATALOGUE[str(name)] = EventType(str(name), source, dict(versions))
 
-CATALOGUE: dict[str, EventType] = {
-    t.name: t
-    for t in [
-        *(_seed_004(name, _SEED_004_BUILDERS.get(name)) for name in _SEED_004_TYPES),
-        EventType(
-            "OrderCreated",
-            "Waybill",
-            {"1.0": EventVersion(order_events.OrderCreatedV1, order_events.order_created_v1)},
-        ),
-        EventType(
-            "OrderUpdated",
-            "Waybill",
-            {"1.0": EventVersion(order_events.OrderUpdatedV1, order_events.order_updated_v1)},
-        ),
-        EventType(
-            "OrderCancelled",
-            "Waybill",
-            {"1.0": EventVersion(order_events.OrderCancelledV1, order_events.order_cancelled_v1)},
-        ),
-        EventType(
-            "OrderGoneFromPos",
-            "Waybill",
-            {
-                "1.0": EventVersion(
-                    order_events.OrderGoneFromPosV1, order_events.order_gone_from_pos_v1
-                )
-            },
-        ),
-        EventType(
-            "OrderRemovedFromRoute",
-            "Waybill",
-            {
-                "1.0": EventVersion(
-                    routing_events.OrderRemovedFromRouteV1,
-                    routing_events.order_removed_from_route_v1,
-                )
-            },
-        ),
-        EventType(
-            "OrderPlanned",
-            "seed 000",
-            {"1.0": EventVersion(carrier_events.OrderPlannedV1, carrier_events.order_planned_v1)},
-        ),
-        EventType(
-            "OrderPlanningFailed",
-            "Waybill",
-            {
-                "1.0": EventVersion(
-                    carrier_events.OrderPlanningFailedV1, carrier_events.order_planning_failed_v1
-                )
-            },
-        ),
-        EventType(
-            "CostAdditionApproved",
-            "seed 000",
-            {"1.0": EventVersion(carrier_events.CostAdditionApprovedV1)},
-        ),
-        EventType(
-            "InvoiceApproved", "seed 000", {"1.0": EventVersion(carrier_events.InvoiceApprovedV1)}
-        ),
-    ]
-}
+
+def builders_attach(name: EventName, builders: dict[str, Callable[..., dict]]) -> None:
+    """The builders an app renders a seed 004 type's versions with."""
+    event_type = CATALOGUE[name]
+    for version, builder in builders.items():
+        model = event_type.versions[version].data_model
+        event_type.versions[version] = EventVersion(model, builder)
+
+
+def _declare_seed_004() -> None:
+    for name in sorted({name for name, _ in SEED_PAYLOADS}):
+        versions = {v: EventVersion(model) for (n, v), model in SEED_PAYLOADS.items() if n == name}
+        declare(EventName(name), "seed 004", versions)
+
+
+def catalogue_check() -> None:
+    """Every name declared, nothing declared without a name: run once the apps are ready."""
+    missing = sorted(set(EventName) - set(CATALOGUE))
+    if missing:
+        raise ImproperlyConfigured(f"Event types named but never declared: {missing}.")
+
+
+_declare_seed_004()
 
 
 def event_type_get(name: str) -> EventType:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from config.api.errors import InvalidInput
 from config.outbound import UnsafeTarget, check_public_url
 from config.times import order_zone, route_zone
-from webhooks.catalogue import CATALOGUE, event_type_get
+from webhooks.catalogue import CATALOGUE, EventName, event_type_get
 from webhooks.models import (
     DELIVERY_FAILED_STATUSES,
     Delivery,
@@ -32,21 +33,27 @@ DELIVERY_BATCH = 100
 
 def event_zone(builder_args: dict[str, Any]) -> str:
     """The zone of the place an event is about (``config.times``): the order's when it names
-    one, else the route's or the job's depot; empty (UTC) for an event bound to no place."""
+    one, else the route's depot; empty (UTC) otherwise, or pass ``time_zone`` to
+    ``event_build``."""
     if builder_args.get("order") is not None:
         return order_zone(builder_args["order"])
     if builder_args.get("route") is not None:
         return route_zone(builder_args["route"])
-    if builder_args.get("job") is not None:
-        from routing.documents import job_zone
-
-        return job_zone(builder_args["job"])
     return ""
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event built but not stored, with its payload in every version that has a builder,
+    so a subscription pinning another version gets its own at fan-out."""
+
+    event: Event
+    payloads: dict[str, dict]
 
 
 def event_build(
     *,
-    type: str,
+    type: EventName,
     live_mode: bool,
     entity_type: str,
     entity_id: Any,
@@ -61,20 +68,21 @@ def event_build(
     version: str | None = None,
     time_zone: str | None = None,
     **builder_args: Any,
-) -> Event:
+) -> PendingEvent:
     """An unsaved event, its data built by the catalogue's builder for ``version`` (or latest).
 
-    ``time_zone`` is the zone its ``dateTime`` is shown in; by default the zone of the order,
-    route or job among ``builder_args`` (``event_zone``)."""
-    event_type = event_type_get(type)
+    ``time_zone`` is the zone its ``dateTime`` is shown in; by default the zone of the order
+    or route among ``builder_args`` (``event_zone``)."""
+    event_type = event_type_get(EventName(type))
     version = version or event_type.latest_version
+    payloads = {v: event_type.build(v, **builder_args) for v in event_type.built_versions()}
     event = Event(
-        type=type,
+        type=event_type.name,
         version=version,
         live_mode=live_mode,
         date_time=timezone.now(),
         time_zone=event_zone(builder_args) if time_zone is None else time_zone,
-        data=event_type.build(version, **builder_args),
+        data=payloads[version] if version in payloads else event_type.build(version),
         category=category,
         shipper=shipper,
         carrier=carrier,
@@ -86,9 +94,7 @@ def event_build(
         root_entity_ref=root_entity_ref,
         correlation_id=correlation_id,
     )
-    # Kept so a subscription pinning another version gets its payload built at fan-out.
-    event._builder_args = builder_args
-    return event
+    return PendingEvent(event, payloads)
 
 
 def _require_transaction() -> None:
@@ -101,15 +107,17 @@ def event_append(**kwargs: Any) -> Event:
     return events_append(events=[event_build(**kwargs)])[0]
 
 
-def events_append(*, events: list[Event]) -> list[Event]:
+def events_append(*, events: list[PendingEvent]) -> list[Event]:
     """Store events built with ``event_build`` and fan them out to their subscriptions."""
     _require_transaction()
-    stored = Event.objects.bulk_create(events)
-    _fan_out(stored)
+    stored = Event.objects.bulk_create([pending.event for pending in events])
+    _fan_out(events)
     return stored
 
 
-def _fan_out(events: list[Event]) -> None:
+def _fan_out(pending_events: list[PendingEvent]) -> None:
+    events = [pending.event for pending in pending_events]
+    payloads = {pending.event.id: pending.payloads for pending in pending_events}
     tenants = {(e.shipper_id, e.live_mode) for e in events if e.shipper_id}
     if not tenants:
         return
@@ -128,10 +136,10 @@ def _fan_out(events: list[Event]) -> None:
             if not subscription.wants(event.type):
                 continue
             version = subscription.versions.get(event.type) or event.version
-            payload = None
-            if version != event.version:
-                builder_args = getattr(event, "_builder_args", {})
-                payload = CATALOGUE[event.type].build(version, **builder_args)
+            if version not in payloads[event.id]:
+                # A pinned version Waybill cannot build yet gets the one it can.
+                version = event.version
+            payload = None if version == event.version else payloads[event.id][version]
             deliveries.append(
                 Delivery(
                     event=event,

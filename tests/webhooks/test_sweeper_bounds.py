@@ -17,7 +17,7 @@ from tests.redis_broker import redis_queues  # noqa: F401 - the fixture
 from webhooks import sending
 from webhooks.catalogue import CATALOGUE
 from webhooks.models import Delivery, DeliveryStatus, Event, Subscription
-from webhooks.services import events_append
+from webhooks.services import PendingEvent, events_append
 
 pytestmark = pytest.mark.django_db
 
@@ -63,17 +63,20 @@ def _fan_out(shipper, count: int, capture) -> list[str]:
     version = CATALOGUE["OrderCreated"].latest_version
     now = timezone.now()
     events = [
-        Event(
-            type="OrderCreated",
-            version=version,
-            live_mode=False,
-            date_time=now,
-            data={"n": n},
-            shipper=shipper,
-            entity_type="ORDER",
-            entity_id=str(n),
-            root_entity_type="ORDER",
-            root_entity_id=str(n),
+        PendingEvent(
+            Event(
+                type="OrderCreated",
+                version=version,
+                live_mode=False,
+                date_time=now,
+                data={"n": n},
+                shipper=shipper,
+                entity_type="ORDER",
+                entity_id=str(n),
+                root_entity_type="ORDER",
+                root_entity_id=str(n),
+            ),
+            payloads={},
         )
         for n in range(count)
     ]
