@@ -16,7 +16,7 @@ on ``bench-<run id>-planning``), and waits until every one answers a ping. Then,
 
 1. warm-up: ``--warmup`` orders in one transaction, until every delivery is ``delivered``
    (each worker process opens its database connection and imports what sending needs);
-2. N orders through ``orders.services.order_bulk_upsert`` in transactions of
+2. N orders through ``orders.bulk.order_bulk_upsert`` in transactions of
    ``--txn-orders`` (default 500), as fast as this process writes them; each commit stores
    the transaction's ``OrderCreated`` events, fans them out to N×K deliveries and queues
    ``webhooks.tasks.deliveries_send`` tasks of 100 ids; ``time.time()`` is taken in the
@@ -385,7 +385,7 @@ def orders_write(shipper, specs: list[tuple[int, dict]], txn_orders: int) -> lis
     """Write ``specs`` in transactions of ``txn_orders``; one Commit per transaction."""
     from django.db import transaction
 
-    from orders.services import order_bulk_upsert
+    from orders.bulk import order_bulk_upsert
     from webhooks.models import Event
 
     commits: list[Commit] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -11,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Shipper
 from carriers.services import PLANNING_KEYS, planning_request, plans_release
-from config.api.errors import Conflict, InvalidInput, WaybillError
+from config.api.errors import Conflict, InvalidInput
 from orders.documents import (
     collo_rows,
     line_rows,
@@ -31,7 +30,6 @@ from orders.models import (
     order_can_move,
 )
 from webhooks.catalogue import EventName
-from webhooks.models import Event
 from webhooks.services import event_append, event_build, events_append
 
 # Keys of the order document that a shipper's change does not set directly.
@@ -436,151 +434,3 @@ def order_mark_gone_from_pos(*, order: Order, actor: str) -> Order:
             **_event_kwargs(order),
         )
     return order
-
-
-@dataclass
-class BulkItemResult:
-    index: int
-    outcome: str  # created, updated, unchanged or error
-    order: Order | None = None
-    creator_order_id: str = ""
-    error: dict[str, Any] | None = None
-    changes: list[str] = field(default_factory=list)
-
-
-@transaction.atomic
-def order_bulk_upsert(
-    *, shipper: Shipper, live_mode: bool, specs: list[tuple[int, dict[str, Any]]], actor: str
-) -> list[BulkItemResult]:
-    """Upsert many validated orders; new ones are written in a handful of statements.
-
-    ``specs`` holds (index in the request, validated spec); each item succeeds or fails alone.
-    """
-    results: list[BulkItemResult] = []
-    seen: set[str] = set()
-    unique: list[tuple[int, dict[str, Any]]] = []
-    for index, spec in specs:
-        ref = spec["creatorOrderId"]
-        if ref in seen:
-            results.append(
-                BulkItemResult(
-                    index,
-                    "error",
-                    creator_order_id=ref,
-                    error=Conflict(
-                        f"creatorOrderId '{ref}' appears more than once in this request.",
-                        code="duplicate_in_request",
-                        errors=[
-                            {
-                                "field": "creatorOrderId",
-                                "code": "duplicate",
-                                "message": "Appears more than once in this request.",
-                            }
-                        ],
-                    ).as_body(),
-                )
-            )
-            continue
-        seen.add(ref)
-        unique.append((index, spec))
-
-    existing = {
-        o.creator_order_id: o
-        for o in Order.objects.filter(
-            shipper=shipper, live_mode=live_mode, creator_order_id__in=list(seen)
-        )
-    }
-    fresh = [(i, s) for i, s in unique if s["creatorOrderId"] not in existing]
-    results.extend(_bulk_create_new(shipper=shipper, live_mode=live_mode, items=fresh, actor=actor))
-    for index, spec in unique:
-        order = existing.get(spec["creatorOrderId"])
-        if order is None:
-            continue
-        try:
-            with transaction.atomic():
-                locked = _lock(order)
-                updated, changed = _apply_update(locked, _full_spec(spec, shipper), actor)
-            results.append(
-                BulkItemResult(
-                    index,
-                    "updated" if changed else "unchanged",
-                    updated,
-                    updated.creator_order_id,
-                    changes=changed,
-                )
-            )
-        except WaybillError as exc:
-            results.append(
-                BulkItemResult(
-                    index, "error", creator_order_id=order.creator_order_id, error=exc.as_body()
-                )
-            )
-    return sorted(results, key=lambda r: r.index)
-
-
-def _bulk_create_new(
-    *, shipper: Shipper, live_mode: bool, items: list[tuple[int, dict[str, Any]]], actor: str
-) -> list[BulkItemResult]:
-    if not items:
-        return []
-    built, failed = [], []
-    for index, spec in items:
-        try:
-            full = _full_spec(spec, shipper)
-        except WaybillError as exc:
-            failed.append(
-                BulkItemResult(
-                    index, "error", creator_order_id=spec["creatorOrderId"], error=exc.as_body()
-                )
-            )
-            continue
-        order, lines, collis = _new_order(shipper=shipper, live_mode=live_mode, spec=full)
-        built.append((index, order, lines, collis))
-    if not built:
-        return failed
-    try:
-        with transaction.atomic():
-            Order.objects.bulk_create([b[1] for b in built])
-    except IntegrityError:
-        # Someone created one of these meanwhile: fall back to one upsert per order.
-        failed_indexes = {f.index for f in failed}
-        return failed + [
-            _bulk_item_upsert(index, shipper, live_mode, spec, actor)
-            for index, spec in items
-            if index not in failed_indexes
-        ]
-    OrderLine.objects.bulk_create([line for b in built for line in b[2]])
-    Collo.objects.bulk_create([collo for b in built for collo in b[3]])
-    OrderHistory.objects.bulk_create([_history(b[1], actor, "created") for b in built])
-    events: list[Event] = []
-    results = []
-    for index, order, lines, collis in built:
-        order._prefetched_objects_cache = {"lines": lines, "collis": collis}
-        document = order_document(order, lines=lines, collis=collis)
-        events.append(
-            event_build(
-                type=EventName.ORDER_CREATED,
-                time_of_event=order.created_at,
-                document=document,
-                **_event_kwargs(order),
-            )
-        )
-        results.append(BulkItemResult(index, "created", order, order.creator_order_id))
-    events_append(events=events)
-    planning_request(order_ids=[b[1].id for b in built])
-    return failed + results
-
-
-def _bulk_item_upsert(index, shipper, live_mode, spec, actor) -> BulkItemResult:
-    try:
-        with transaction.atomic():
-            order, created = order_upsert(
-                shipper=shipper, live_mode=live_mode, spec=spec, actor=actor
-            )
-        return BulkItemResult(
-            index, "created" if created else "updated", order, order.creator_order_id
-        )
-    except WaybillError as exc:
-        return BulkItemResult(
-            index, "error", creator_order_id=spec["creatorOrderId"], error=exc.as_body()
-        )

@@ -19,7 +19,7 @@ from config.api.schema import (
 )
 from config.api.text import reference_normalised, reference_problem
 from config.api.views import ShipperView
-from orders import pos, selectors, services
+from orders import bulk, pos, selectors, services
 from orders.api.examples import (
     BULK_EXAMPLES,
     CANCEL_EXAMPLE,
@@ -250,7 +250,7 @@ class OrderBulkView(ShipperView):
                 specs.append((index, order_spec_from(item)))
             except ValidationError as exc:
                 failures.append((index, item, exc.detail))
-        results = services.order_bulk_upsert(
+        results = bulk.order_bulk_upsert(
             shipper=self.shipper, live_mode=self.live_mode, specs=specs, actor=self.actor
         )
         rows = [
