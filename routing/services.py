@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from carriers.models import Plan
 from carriers.services import planning_request, plans_release, plans_route
-from config.api.errors import Conflict, InvalidInput
+from config.errors import Conflict, InvalidInput
 from config.queue import enqueue_row
 from config.sweeping import rows_take
 from orders.events import order_event_target
