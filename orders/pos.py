@@ -257,30 +257,12 @@ def _fail_unexpectedly(fetch: PosFetch, exc: Exception) -> PosFetch:
 
 
 def _fetch_and_apply(fetch: PosFetch) -> PosFetch:
-    from orders.tasks import pos_fetch_run as task
-
     event_type = POS_EVENT_TYPES[fetch.event_type]
     integration = pos_integration_for(shipper=fetch.shipper, live_mode=fetch.live_mode)
     try:
         if integration is None:
             raise PosFetchRetryable("No active POS integration for this shipper and mode.")
-        url = pos_entity_url(
-            integration=integration, event_type=event_type, entity_id=fetch.entity_id
-        )
-        check_public_url(url)
-        headers = {"Accept": "application/json"}
-        if integration.auth_header_value:
-            headers[integration.auth_header_name] = integration.auth_header_value
-        try:
-            with outbound_session() as session:
-                response = session.get(
-                    url,
-                    headers=headers,
-                    timeout=settings.POS_FETCH_TIMEOUT_S,
-                    allow_redirects=False,
-                )
-        except requests.RequestException as exc:
-            raise PosFetchRetryable(f"{type(exc).__name__}: {exc}") from exc
+        response = _entity_get(fetch, integration, event_type)
         fetch.last_status_code = response.status_code
         if response.status_code == 404:
             with transaction.atomic():
@@ -298,28 +280,54 @@ def _fetch_and_apply(fetch: PosFetch) -> PosFetch:
         detail = exc.as_body() if hasattr(exc, "as_body") else {"detail": str(exc)}
         _finish(fetch, PosFetchStatus.FAILED, last_error=str(detail), outcome="failed: not retried")
     except PosFetchRetryable as exc:
-        if fetch.attempts > len(POS_RETRY_SCHEDULE):
-            _finish(
-                fetch, PosFetchStatus.FAILED, last_error=str(exc), outcome="failed after retries"
-            )
-        else:
-            wait = POS_RETRY_SCHEDULE[fetch.attempts - 1]
-            due = timezone.now() + wait
-            # Queued with a countdown: its message stands for the attempt's time.
-            _finish(
-                fetch,
-                PosFetchStatus.RETRYING,
-                last_error=str(exc),
-                next_attempt_at=due,
-                queued_at=due,
-            )
-            enqueue(
-                task,
-                str(fetch.id),
-                countdown=wait.total_seconds(),
-                on_failure=lambda: PosFetch.objects.filter(id=fetch.id).update(queued_at=None),
-            )
+        _retry_or_fail(fetch, exc)
     return fetch
+
+
+def _entity_get(
+    fetch: PosFetch, integration: PosIntegration, event_type: PosEventType
+) -> requests.Response:
+    """GET the entity from the POS; a request that gets no answer is worth retrying."""
+    url = pos_entity_url(integration=integration, event_type=event_type, entity_id=fetch.entity_id)
+    check_public_url(url)
+    headers = {"Accept": "application/json"}
+    if integration.auth_header_value:
+        headers[integration.auth_header_name] = integration.auth_header_value
+    try:
+        with outbound_session() as session:
+            return session.get(
+                url,
+                headers=headers,
+                timeout=settings.POS_FETCH_TIMEOUT_S,
+                allow_redirects=False,
+            )
+    except requests.RequestException as exc:
+        raise PosFetchRetryable(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _retry_or_fail(fetch: PosFetch, exc: PosFetchRetryable) -> None:
+    """Queue the next attempt after its wait, or fail the fetch once the schedule is over."""
+    from orders.tasks import pos_fetch_run as task
+
+    if fetch.attempts > len(POS_RETRY_SCHEDULE):
+        _finish(fetch, PosFetchStatus.FAILED, last_error=str(exc), outcome="failed after retries")
+        return
+    wait = POS_RETRY_SCHEDULE[fetch.attempts - 1]
+    due = timezone.now() + wait
+    # Queued with a countdown: its message stands for the attempt's time.
+    _finish(
+        fetch,
+        PosFetchStatus.RETRYING,
+        last_error=str(exc),
+        next_attempt_at=due,
+        queued_at=due,
+    )
+    enqueue(
+        task,
+        str(fetch.id),
+        countdown=wait.total_seconds(),
+        on_failure=lambda: PosFetch.objects.filter(id=fetch.id).update(queued_at=None),
+    )
 
 
 def pos_fetch_retry_now(*, fetch: PosFetch) -> None:
