@@ -47,7 +47,12 @@ API_IMPORTS_ALLOWED = {
 
 MAX_FUNCTION_LINES = 60
 # Functions allowed to run longer, with why: (module path, function name) -> reason.
-LONG_FUNCTIONS_ALLOWED: dict[tuple[str, str], str] = {}
+LONG_FUNCTIONS_ALLOWED: dict[tuple[str, str], str] = {
+    # Stale entries fail the test too, so this one goes when the upsert moves and splits.
+    ("orders/services.py", "order_bulk_upsert"): (
+        "moving to a module of its own (issue 12), where it is split"
+    ),
+}
 
 
 def _domain_modules() -> list[Path]:
