@@ -80,6 +80,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Shippers, keys and staff"
 
     def ready(self) -> None:
-        from accounts import schema  # noqa: F401  registers the OpenAPI auth scheme
-
         post_migrate.connect(ensure_staff_groups, dispatch_uid="waybill-staff-groups")

@@ -3,11 +3,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.models import ApiKey, ApiKeyMode, Shipper
+from accounts.models import ApiKey, ApiKeyMode, IdempotencyRecord, Shipper
 from carriers.models import Carrier
 
 KEY_PREFIXES = {ApiKeyMode.LIVE: "wb_live_", ApiKeyMode.TEST: "wb_test_"}
@@ -77,3 +78,10 @@ def carrier_get_or_create(*, slug: str, name: str = "") -> Carrier:
         slug=slugify(slug), defaults={"name": name or slug.replace("-", " ").title()}
     )
     return carrier
+
+
+def idempotency_records_purge() -> int:
+    """Forget the answers kept for Idempotency-Key replays once their 24 h are over."""
+    cutoff = timezone.now() - settings.IDEMPOTENCY_TTL
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

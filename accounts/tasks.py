@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from accounts.idempotency import idempotency_records_purge as purge
+from accounts.services import idempotency_records_purge as purge
 
 
 @shared_task

@@ -26,7 +26,7 @@ from carriers.selection import (
     select,
 )
 from carriers.selectors import catalogue_load, plan_shared_with, shipment_of
-from config.api.errors import Conflict, InvalidInput
+from config.errors import Conflict, InvalidInput
 from config.sweeping import queue_room, rows_take
 from orders.events import order_event_target
 from orders.models import PLANNABLE, Order, OrderHistory, OrderStatus

@@ -38,6 +38,13 @@ class InvalidInput(WaybillError):
         return cls(message, errors=[{"field": field, "code": code, "message": message}])
 
 
+class MalformedDocument(WaybillError):
+    """A body that is not a JSON document at all (the API's ``ParseError``, without DRF)."""
+
+    status_code = 400
+    code = "malformed_request"
+
+
 class NotFound(WaybillError):
     status_code = 404
     code = "not_found"

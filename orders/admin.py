@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.db import models
 from django.utils.safestring import mark_safe
 
-from config.api.errors import InvalidInput, WaybillError
+from config.errors import InvalidInput, WaybillError
 from config.times import DELIVERY, PICKUP, admin_time, order_zone
 from orders import pos
 from orders.models import Collo, Order, OrderHistory, OrderLine, PosFetch, PosIntegration

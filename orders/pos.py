@@ -17,11 +17,9 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from rest_framework.exceptions import ParseError, ValidationError
 
 from accounts.models import Shipper
-from config.api.errors import Conflict, InvalidInput, validation_body
-from config.api.parsers import json_document
+from config.errors import Conflict, InvalidInput, MalformedDocument
 from config.outbound import UnsafeTarget, check_public_url, outbound_session
 from config.queue import enqueue, enqueue_row
 from config.sweeping import queue_room, rows_take
@@ -69,24 +67,21 @@ class PosEventType:
 
 
 def _apply_order(fetch: PosFetch, response: requests.Response) -> str:
-    from orders.api.serializers import order_spec_from
+    # The one import of the API package here (allowed in tests/test_layering.py): the POS
+    # answers with an Order API document, whose one validator is the API's serializer; a
+    # second, DRF-free validator would drift from it. It raises domain errors only.
+    from orders.api.serializers import order_spec_from_json
     from orders.services import order_upsert
 
     try:
-        # Read as every endpoint reads a body: exact decimals, a repeated key is refused.
-        body = json_document(response.content)
-    except ParseError as exc:
+        spec = order_spec_from_json(response.content, defaults={"creatorOrderId": fetch.entity_id})
+    except MalformedDocument as exc:
         raise PosFetchRetryable(
             f"The POS answered 200 with a body that is not JSON: {exc.detail}"
         ) from exc
-    if isinstance(body, dict):
-        body.setdefault("creatorOrderId", fetch.entity_id)
-    try:
-        spec = order_spec_from(body)
-    except ValidationError as exc:
+    except InvalidInput as exc:
         raise InvalidInput(
-            "The POS returned an order Waybill cannot accept.",
-            errors=validation_body(exc.detail)["errors"],
+            "The POS returned an order Waybill cannot accept.", errors=exc.errors
         ) from exc
     order, created = order_upsert(
         shipper=fetch.shipper,
@@ -262,30 +257,12 @@ def _fail_unexpectedly(fetch: PosFetch, exc: Exception) -> PosFetch:
 
 
 def _fetch_and_apply(fetch: PosFetch) -> PosFetch:
-    from orders.tasks import pos_fetch_run as task
-
     event_type = POS_EVENT_TYPES[fetch.event_type]
     integration = pos_integration_for(shipper=fetch.shipper, live_mode=fetch.live_mode)
     try:
         if integration is None:
             raise PosFetchRetryable("No active POS integration for this shipper and mode.")
-        url = pos_entity_url(
-            integration=integration, event_type=event_type, entity_id=fetch.entity_id
-        )
-        check_public_url(url)
-        headers = {"Accept": "application/json"}
-        if integration.auth_header_value:
-            headers[integration.auth_header_name] = integration.auth_header_value
-        try:
-            with outbound_session() as session:
-                response = session.get(
-                    url,
-                    headers=headers,
-                    timeout=settings.POS_FETCH_TIMEOUT_S,
-                    allow_redirects=False,
-                )
-        except requests.RequestException as exc:
-            raise PosFetchRetryable(f"{type(exc).__name__}: {exc}") from exc
+        response = _entity_get(fetch, integration, event_type)
         fetch.last_status_code = response.status_code
         if response.status_code == 404:
             with transaction.atomic():
@@ -303,28 +280,54 @@ def _fetch_and_apply(fetch: PosFetch) -> PosFetch:
         detail = exc.as_body() if hasattr(exc, "as_body") else {"detail": str(exc)}
         _finish(fetch, PosFetchStatus.FAILED, last_error=str(detail), outcome="failed: not retried")
     except PosFetchRetryable as exc:
-        if fetch.attempts > len(POS_RETRY_SCHEDULE):
-            _finish(
-                fetch, PosFetchStatus.FAILED, last_error=str(exc), outcome="failed after retries"
-            )
-        else:
-            wait = POS_RETRY_SCHEDULE[fetch.attempts - 1]
-            due = timezone.now() + wait
-            # Queued with a countdown: its message stands for the attempt's time.
-            _finish(
-                fetch,
-                PosFetchStatus.RETRYING,
-                last_error=str(exc),
-                next_attempt_at=due,
-                queued_at=due,
-            )
-            enqueue(
-                task,
-                str(fetch.id),
-                countdown=wait.total_seconds(),
-                on_failure=lambda: PosFetch.objects.filter(id=fetch.id).update(queued_at=None),
-            )
+        _retry_or_fail(fetch, exc)
     return fetch
+
+
+def _entity_get(
+    fetch: PosFetch, integration: PosIntegration, event_type: PosEventType
+) -> requests.Response:
+    """GET the entity from the POS; a request that gets no answer is worth retrying."""
+    url = pos_entity_url(integration=integration, event_type=event_type, entity_id=fetch.entity_id)
+    check_public_url(url)
+    headers = {"Accept": "application/json"}
+    if integration.auth_header_value:
+        headers[integration.auth_header_name] = integration.auth_header_value
+    try:
+        with outbound_session() as session:
+            return session.get(
+                url,
+                headers=headers,
+                timeout=settings.POS_FETCH_TIMEOUT_S,
+                allow_redirects=False,
+            )
+    except requests.RequestException as exc:
+        raise PosFetchRetryable(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _retry_or_fail(fetch: PosFetch, exc: PosFetchRetryable) -> None:
+    """Queue the next attempt after its wait, or fail the fetch once the schedule is over."""
+    from orders.tasks import pos_fetch_run as task
+
+    if fetch.attempts > len(POS_RETRY_SCHEDULE):
+        _finish(fetch, PosFetchStatus.FAILED, last_error=str(exc), outcome="failed after retries")
+        return
+    wait = POS_RETRY_SCHEDULE[fetch.attempts - 1]
+    due = timezone.now() + wait
+    # Queued with a countdown: its message stands for the attempt's time.
+    _finish(
+        fetch,
+        PosFetchStatus.RETRYING,
+        last_error=str(exc),
+        next_attempt_at=due,
+        queued_at=due,
+    )
+    enqueue(
+        task,
+        str(fetch.id),
+        countdown=wait.total_seconds(),
+        on_failure=lambda: PosFetch.objects.filter(id=fetch.id).update(queued_at=None),
+    )
 
 
 def pos_fetch_retry_now(*, fetch: PosFetch) -> None:

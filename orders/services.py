@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Shipper
 from carriers.services import PLANNING_KEYS, planning_request, plans_release
-from config.api.errors import Conflict, InvalidInput
+from config.errors import Conflict, InvalidInput
 from orders.documents import (
     collo_rows,
     line_rows,

@@ -12,7 +12,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from carriers.models import Plan, PlanStatus
-from config.api.errors import WaybillError
+from config.errors import WaybillError
 from config.times import admin_time, order_zone, route_zone
 from orders.models import ROUTABLE, Order
 from routing import documents, services

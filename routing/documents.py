@@ -41,6 +41,7 @@ def job_document(job: OptimizationJob) -> dict[str, Any]:
     stop_zones = {str(o.id): o.delivery_time_zone for o in orders}
     groups = {str(g.id): g.name for g in job.vehicle_groups.all()}
     gates = {str(g.id): g.name for g in job.gates.all()}
+    stop_facts = {key: (refs[key], stop_zones[key]) for key in refs}
     return {
         "id": str(job.id),
         "number": job.number,
@@ -59,30 +60,7 @@ def job_document(job: OptimizationJob) -> dict[str, Any]:
         "ordersInScope": len(refs),
         "meta": job.meta,
         "routes": [
-            {
-                "vehicleGroup": {"id": r["fleet"], "name": groups.get(r["fleet"], "")},
-                "gate": {"id": r["gate"], "name": gates.get(r["gate"], "")},
-                "startTime": _at(origin, r["startS"]),
-                "endTime": _at(origin, r["endS"]),
-                "distanceKm": round(r["distanceM"] / 1000, 3),
-                "drivingDuration": r["drivingS"],
-                "waitingTime": r["waitingS"],
-                "taskTime": r["taskS"],
-                "breakTime": r["breakS"],
-                "weightKg": r["weightG"] / 1000,
-                "volumeM3": r["volumeL"] / 1000,
-                "stops": [
-                    {
-                        "sequence": s["sequence"],
-                        "orderId": s["visit"],
-                        "creatorOrderId": refs.get(s["visit"], ""),
-                        "arrival": _at(origin, s["arrivalS"], stop_zones.get(s["visit"])),
-                        "eta": _at(origin, s["startS"], stop_zones.get(s["visit"])),
-                        "departure": _at(origin, s["endS"], stop_zones.get(s["visit"])),
-                    }
-                    for s in r["stops"]
-                ],
-            }
+            _job_route(r, origin=origin, groups=groups, gates=gates, stops=stop_facts)
             for r in solution.get("routes", [])
         ],
         "unscheduled": [
@@ -95,6 +73,43 @@ def job_document(job: OptimizationJob) -> dict[str, Any]:
         "finishedAt": iso_local(job.finished_at, depot_zone),
         "approvedAt": iso_local(job.approved_at, depot_zone),
         "approvedBy": job.approved_by,
+    }
+
+
+def _job_route(
+    r: dict[str, Any],
+    *,
+    origin: datetime,
+    groups: dict[str, str],
+    gates: dict[str, str],
+    stops: dict[str, tuple[str, str]],
+) -> dict[str, Any]:
+    """One route of a job's solution; ``stops`` maps an order id to its reference and the
+    zone of its delivery location, in which its stop's times are given."""
+    return {
+        "vehicleGroup": {"id": r["fleet"], "name": groups.get(r["fleet"], "")},
+        "gate": {"id": r["gate"], "name": gates.get(r["gate"], "")},
+        "startTime": _at(origin, r["startS"]),
+        "endTime": _at(origin, r["endS"]),
+        "distanceKm": round(r["distanceM"] / 1000, 3),
+        "drivingDuration": r["drivingS"],
+        "waitingTime": r["waitingS"],
+        "taskTime": r["taskS"],
+        "breakTime": r["breakS"],
+        "weightKg": r["weightG"] / 1000,
+        "volumeM3": r["volumeL"] / 1000,
+        "stops": [_job_stop(s, origin, *stops.get(s["visit"], ("", None))) for s in r["stops"]],
+    }
+
+
+def _job_stop(s: dict[str, Any], origin: datetime, ref: str, zone: str | None) -> dict[str, Any]:
+    return {
+        "sequence": s["sequence"],
+        "orderId": s["visit"],
+        "creatorOrderId": ref,
+        "arrival": _at(origin, s["arrivalS"], zone),
+        "eta": _at(origin, s["startS"], zone),
+        "departure": _at(origin, s["endS"], zone),
     }
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from carriers.models import Plan
 from carriers.services import planning_request, plans_release, plans_route
-from config.api.errors import Conflict, InvalidInput
+from config.errors import Conflict, InvalidInput
 from config.queue import enqueue_row
 from config.sweeping import rows_take
 from orders.events import order_event_target
@@ -575,6 +575,7 @@ def route_stop_remove(*, order: Order, actor: str, reason: str) -> Route | None:
         return None
     route = _lock_route(stop.route_id)
     stop.delete()
+    _stops_renumber(route)
     _route_retime(route)
     event_append(
         type=EventName.ORDER_REMOVED_FROM_ROUTE,
@@ -651,6 +652,21 @@ def _route_matrix(points: list[tuple[float, float]], vehicle_type: str) -> Trave
         return GreatCircleMatrix().matrix(points, vehicle_type)
 
 
+def _stops_renumber(route: Route) -> None:
+    """Number the route's stops 1..n in their order again, so a removed stop leaves no gap.
+
+    Two passes keep the unique (route, sequence) true after every row, whatever order the
+    database updates them in: every number first moves past the highest one, then each stop
+    takes its new number, which no stop still holds."""
+    stops = list(Stop.objects.filter(route=route).order_by("sequence"))
+    if [stop.sequence for stop in stops] == list(range(1, len(stops) + 1)):
+        return
+    Stop.objects.filter(route=route).update(sequence=F("sequence") + stops[-1].sequence)
+    for number, stop in enumerate(stops, start=1):
+        stop.sequence = number
+    Stop.objects.bulk_update(stops, ["sequence"])
+
+
 def _route_retime(route: Route) -> None:
     """Work the route's figures and its stops' ETAs out again after a stop left it.
 
@@ -658,8 +674,8 @@ def _route_retime(route: Route) -> None:
     from the same departure (its gate slot stays booked): travel from the depot and between
     stops with the same travel matrix the job used, wait for a window to open as the solver
     does, serve, drive back; the break follows the solver's rule (taken in the longest wait
-    if it fits, else before the return). Stops keep their numbers, so a gap shows where a
-    stop was removed. Weight and volume are summed from the remaining orders' collis.
+    if it fits, else before the return). Weight and volume are summed from the remaining
+    orders' collis.
     """
     group = route.vehicle_group
     stops = list(route.stops.select_related("order").prefetch_related("order__collis"))

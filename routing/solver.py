@@ -110,38 +110,13 @@ def build(problem: Problem, vehicle_slots: list[_VehicleSlot]) -> pyvrp.ProblemD
     durations: list[np.ndarray] = []
     vehicle_types = []
     for vehicle in vehicle_slots:
-        fleet, slot = vehicle.fleet, vehicle.slot
-        key = (fleet.vehicle_type, fleet.tags)
+        key = (vehicle.fleet.vehicle_type, vehicle.fleet.tags)
         if key not in profiles:
             profiles[key] = len(distances)
-            distance, duration = _profile_matrices(problem, fleet)
+            distance, duration = _profile_matrices(problem, vehicle.fleet)
             distances.append(distance)
             durations.append(duration)
-        depot = problem.depot_index(fleet.depot)
-        reserved = fleet.reserved_break_s
-        vehicle_types.append(
-            pyvrp.VehicleType(
-                num_available=vehicle.count,
-                capacity=[
-                    _limit(fleet.max_weight_g),
-                    _limit(fleet.max_volume_l),
-                    _limit(fleet.max_colli),
-                    _limit(fleet.max_stops),
-                ],
-                start_depot=depot,
-                end_depot=depot,
-                fixed_cost=fleet.cost_per_vehicle,
-                tw_early=max(slot.start_s, fleet.shift[0]),
-                start_late=min(slot.end_s, fleet.shift[1] - reserved),
-                tw_late=fleet.shift[1] - reserved,
-                shift_duration=fleet.longest_route_s - reserved,
-                max_distance=_limit(fleet.max_distance_m),
-                unit_distance_cost=fleet.cost_per_m,
-                unit_duration_cost=fleet.cost_per_s,
-                profile=profiles[key],
-                name=f"{fleet.key}@{slot.gate}",
-            )
-        )
+        vehicle_types.append(_vehicle_type(problem, vehicle, profile=profiles[key]))
     return pyvrp.ProblemData(
         locations=locations,
         clients=clients,
@@ -149,6 +124,35 @@ def build(problem: Problem, vehicle_slots: list[_VehicleSlot]) -> pyvrp.ProblemD
         vehicle_types=vehicle_types,
         distance_matrices=distances,
         duration_matrices=durations,
+    )
+
+
+def _vehicle_type(problem: Problem, vehicle: _VehicleSlot, *, profile: int) -> pyvrp.VehicleType:
+    """The vehicles of one fleet leaving through one gate slot, on the travel ``profile`` of
+    their vehicle type and tags."""
+    fleet, slot = vehicle.fleet, vehicle.slot
+    depot = problem.depot_index(fleet.depot)
+    reserved = fleet.reserved_break_s
+    return pyvrp.VehicleType(
+        num_available=vehicle.count,
+        capacity=[
+            _limit(fleet.max_weight_g),
+            _limit(fleet.max_volume_l),
+            _limit(fleet.max_colli),
+            _limit(fleet.max_stops),
+        ],
+        start_depot=depot,
+        end_depot=depot,
+        fixed_cost=fleet.cost_per_vehicle,
+        tw_early=max(slot.start_s, fleet.shift[0]),
+        start_late=min(slot.end_s, fleet.shift[1] - reserved),
+        tw_late=fleet.shift[1] - reserved,
+        shift_duration=fleet.longest_route_s - reserved,
+        max_distance=_limit(fleet.max_distance_m),
+        unit_distance_cost=fleet.cost_per_m,
+        unit_duration_cost=fleet.cost_per_s,
+        profile=profile,
+        name=f"{fleet.key}@{slot.gate}",
     )
 
 

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from config.api.errors import InvalidInput
+from config.errors import InvalidInput
 from orders.admin import URL_FORM_FIELD, https_by_default
 from webhooks import selectors, services
 from webhooks.models import Delivery, DeliveryAttempt, Event, Subscription

@@ -527,8 +527,19 @@ def _settle_write(
     now: datetime,
 ) -> None:
     """Write a batch's attempts and next states in a fixed number of statements."""
-    from webhooks.services import subscription_disable
+    attempts, delivered, failed = _settled_rows(deliveries, outcomes, nexts)
+    subscriptions = {d.subscription_id: d.subscription for d in deliveries}
+    with transaction.atomic():
+        _deliveries_write(attempts, delivered, failed, now)
+        _subscriptions_failing_write(subscriptions, subscription_nexts, now)
+    _subscriptions_disable(subscriptions, subscription_nexts, now)
 
+
+def _settled_rows(
+    deliveries: list[Delivery], outcomes: dict[str, Outcome], nexts: dict
+) -> tuple[list[DeliveryAttempt], dict[int, list], list[Delivery]]:
+    """The attempt rows to insert, and each delivery set to its next state: the ids of the
+    delivered ones by status code, the others as rows to update."""
     attempts = []
     delivered: dict[int, list] = {}
     failed = []
@@ -553,7 +564,49 @@ def _settle_write(
             delivered.setdefault(state.last_status_code, []).append(delivery.id)
         else:
             failed.append(delivery)
-    subscriptions = {d.subscription_id: d.subscription for d in deliveries}
+    return attempts, delivered, failed
+
+
+def _deliveries_write(
+    attempts: list[DeliveryAttempt],
+    delivered: dict[int, list],
+    failed: list[Delivery],
+    now: datetime,
+) -> None:
+    DeliveryAttempt.objects.bulk_create(attempts)
+    # Successes, the common case, share their new values: one UPDATE per status code
+    # instead of a CASE per row and column.
+    for status_code, ids in delivered.items():
+        Delivery.objects.filter(id__in=ids).update(
+            status=DeliveryStatus.DELIVERED,
+            delivered_at=now,
+            attempts=F("attempts") + 1,
+            last_status_code=status_code,
+            last_error="",
+            claimed_until=None,
+        )
+    if failed:
+        Delivery.objects.bulk_update(
+            failed,
+            [
+                "status",
+                "attempts",
+                "last_status_code",
+                "last_error",
+                "claimed_until",
+                "next_attempt_at",
+                "queued_at",
+            ],
+        )
+
+
+def _subscriptions_failing_write(
+    subscriptions: dict, subscription_nexts: dict, now: datetime
+) -> None:
+    """Start or end the failing spell of the subscriptions whose state changed.
+
+    Read with the claim: in the common case (all healthy, none failing before) no statement
+    at all. A change another worker made since is caught by its next batch."""
     recovered = [
         i
         for i, state in subscription_nexts.items()
@@ -564,42 +617,19 @@ def _settle_write(
         for i, state in subscription_nexts.items()
         if state.failing_since is not None and subscriptions[i].failing_since is None
     ]
-    with transaction.atomic():
-        DeliveryAttempt.objects.bulk_create(attempts)
-        # Successes, the common case, share their new values: one UPDATE per status code
-        # instead of a CASE per row and column.
-        for status_code, ids in delivered.items():
-            Delivery.objects.filter(id__in=ids).update(
-                status=DeliveryStatus.DELIVERED,
-                delivered_at=now,
-                attempts=F("attempts") + 1,
-                last_status_code=status_code,
-                last_error="",
-                claimed_until=None,
-            )
-        if failed:
-            Delivery.objects.bulk_update(
-                failed,
-                [
-                    "status",
-                    "attempts",
-                    "last_status_code",
-                    "last_error",
-                    "claimed_until",
-                    "next_attempt_at",
-                    "queued_at",
-                ],
-            )
-        # Read with the claim: in the common case (all healthy, none failing before) no
-        # statement at all. A change another worker made since is caught by its next batch.
-        if recovered:
-            Subscription.objects.filter(id__in=recovered, failing_since__isnull=False).update(
-                failing_since=None
-            )
-        if newly_failing:
-            Subscription.objects.filter(id__in=newly_failing, failing_since__isnull=True).update(
-                failing_since=now
-            )
+    if recovered:
+        Subscription.objects.filter(id__in=recovered, failing_since__isnull=False).update(
+            failing_since=None
+        )
+    if newly_failing:
+        Subscription.objects.filter(id__in=newly_failing, failing_since__isnull=True).update(
+            failing_since=now
+        )
+
+
+def _subscriptions_disable(subscriptions: dict, subscription_nexts: dict, now: datetime) -> None:
+    from webhooks.services import subscription_disable
+
     for i, state in subscription_nexts.items():
         if state.disable == SUBSCRIPTION_GONE:
             subscription_disable(

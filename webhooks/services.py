@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from config.api.errors import InvalidInput
+from config.errors import InvalidInput
 from config.outbound import UnsafeTarget, check_public_url
 from config.times import order_zone, route_zone
 from webhooks.catalogue import CATALOGUE, EventName, event_type_get

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.generics import GenericAPIView
 
-from accounts.permissions import IsCarrier, IsShipper
+from accounts.api.permissions import IsCarrier, IsShipper
 from accounts.tenancy import Tenant
 
 

@@ -13,14 +13,18 @@ from django.core.validators import RegexValidator
 from django.utils import timezone as dj_timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ParseError
 
+from config.api.errors import flatten_errors
 from config.api.fields import (
     BoundedDateTimeField,
     StrictCharField,
     StrictSerializer,
 )
+from config.api.parsers import json_document
 from config.api.schema import REFERENCE_SCHEMA
 from config.api.text import document_errors, reference_normalised, reference_problem
+from config.errors import InvalidInput, MalformedDocument
 from orders.models import OrderStatus
 from orders.pos import POS_EVENT_TYPES
 
@@ -411,3 +415,25 @@ def order_spec_from(data: Any) -> dict:
     if serializer is None:
         serializer = _per_thread.order_serializer = OrderSerializer()
     return serializer.run_validation(data)
+
+
+def order_spec_from_json(raw: bytes, *, defaults: dict[str, Any] | None = None) -> dict:
+    """Read raw JSON (a POS answer) as every endpoint reads a body, fill in ``defaults`` the
+    document leaves out, and validate it into a spec.
+
+    Raises domain errors only, so callers outside the API need not know DRF:
+    ``MalformedDocument`` when it is not JSON, ``InvalidInput`` listing the fields as the API
+    would when it is not a valid order.
+    """
+    try:
+        # Exact decimals, and a repeated key is refused.
+        body = json_document(raw)
+    except ParseError as exc:
+        raise MalformedDocument(str(exc.detail)) from exc
+    if isinstance(body, dict):
+        for name, value in (defaults or {}).items():
+            body.setdefault(name, value)
+    try:
+        return order_spec_from(body)
+    except serializers.ValidationError as exc:
+        raise InvalidInput("Invalid order.", errors=flatten_errors(exc.detail)) from exc

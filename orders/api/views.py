@@ -8,7 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from accounts.idempotency import idempotent
+from accounts.api.idempotency import idempotent
 from config.api.errors import InvalidInput, validation_body
 from config.api.pagination import CreatedCursorPagination
 from config.api.schema import (

@@ -6,8 +6,8 @@ from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.idempotency import idempotency_records_purge
 from accounts.models import IdempotencyRecord
+from accounts.services import idempotency_records_purge
 from orders.models import Order
 from tests.factories import order_payload
 from webhooks.models import Event

@@ -144,6 +144,19 @@ def test_it_fails_without_retrying_when_the_pos_returns_an_invalid_order(
     assert "deliveryLocation.address" in fetch.last_error
 
 
+def test_it_retries_when_the_pos_answers_200_with_a_body_that_is_not_json(
+    client_a, integration_a, httpserver
+):
+    httpserver.expect_request("/pos/orders/POS-8b").respond_with_data("<html>Maintenance</html>")
+
+    fetch = _run(_submit(client_a, "POS-8b").json()["id"])
+
+    assert fetch.status == PosFetchStatus.RETRYING
+    assert fetch.last_error.startswith(
+        "The POS answered 200 with a body that is not JSON: Malformed JSON at line 1, column 1"
+    )
+
+
 def test_it_retries_when_the_pos_cannot_be_reached(client_a, shipper_a):
     PosIntegration.objects.create(shipper=shipper_a, live_mode=False, base_url="http://127.0.0.1:9")
 

@@ -141,6 +141,23 @@ def test_cancelling_an_order_on_a_route_takes_its_stop_off_and_re_times_the_rout
     assert Order.objects.filter(id__in=ids, status=OrderStatus.ON_ROUTE).count() == 5
 
 
+def test_a_removed_stop_leaves_no_gap_in_the_routes_numbers(client_a, dispatcher_api, vans, gate):
+    _orders(client_a, 6)
+    _approved(dispatcher_api, vans, gate)
+    route = max(Route.objects.all(), key=lambda r: r.stops.count())
+    before = list(route.stops.order_by("sequence").values_list("order_id", "sequence"))
+    assert len(before) >= 3, "the test needs a route with a stop between two others"
+    middle = before[1][0]
+
+    response = client_a.post(f"/api/v1/orders/{middle}/cancel", {"reason": "r"}, format="json")
+
+    assert response.status_code == 200, response.json()
+    after = list(route.stops.order_by("sequence").values_list("order_id", "sequence"))
+    # The same stops in the same order, numbered 1..n.
+    assert [order for order, _ in after] == [order for order, _ in before if order != middle]
+    assert [number for _, number in after] == list(range(1, len(before)))
+
+
 def test_a_route_with_orders_cannot_be_deleted(client_a, dispatcher_api, vans, gate):
     _orders(client_a, 2)
     _approved(dispatcher_api, vans, gate)

@@ -18,8 +18,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.api.permissions import IsCarrier, IsShipper
 from accounts.models import ApiKeyMode
-from accounts.permissions import IsCarrier, IsShipper
 from accounts.services import api_key_create
 from accounts.tenancy import Tenant
 from carriers.services import orders_plan

@@ -64,3 +64,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
+
+
+# The scheme's OpenAPI description registers itself on import; DRF imports this module
+# (DEFAULT_AUTHENTICATION_CLASSES) before any schema is generated.
+from accounts.api import schema  # noqa: E402, F401

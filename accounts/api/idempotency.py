@@ -17,7 +17,7 @@ from django.utils import timezone
 from rest_framework.response import Response
 
 from accounts.models import IdempotencyRecord
-from config.api.errors import InvalidInput, Unprocessable
+from config.errors import InvalidInput, Unprocessable
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -95,9 +95,3 @@ def idempotent(view_method: Callable) -> Callable:
     # Read by the OpenAPI schema, which documents the header on every such operation.
     wrapper.accepts_idempotency_key = True
     return wrapper
-
-
-def idempotency_records_purge() -> int:
-    cutoff = timezone.now() - settings.IDEMPOTENCY_TTL
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
