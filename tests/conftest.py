@@ -2,6 +2,7 @@ import uuid
 from contextlib import ExitStack
 
 import pytest
+from django.contrib.auth.models import Group, User
 from django.db import connections
 from django.test import Client
 from rest_framework.test import APIClient
@@ -55,6 +56,16 @@ def client_b(shipper_b) -> APIClient:
 @pytest.fixture
 def carrier_client(carrier) -> APIClient:
     return _client(carrier=carrier)
+
+
+@pytest.fixture
+def dispatcher_api(db):
+    """A staff user of the dispatcher group, on the staff API."""
+    user = User.objects.create_user("dispatch", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="dispatcher"))
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
 
 
 @pytest.fixture

@@ -17,8 +17,6 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import Group, User
-from rest_framework.test import APIClient
 
 from carriers.services import orders_plan
 from orders.models import PICKED_UP_OR_LATER, Order, OrderStatus
@@ -109,15 +107,6 @@ def misplaced_times(
         elif moment.utcoffset() != moment.astimezone(ZoneInfo(place)).utcoffset():
             found.append(f"{where} = {document}: not the offset of {place}")
     return found
-
-
-@pytest.fixture
-def dispatcher_api(db):
-    user = User.objects.create_user("dispatch", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="dispatcher"))
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

@@ -1,8 +1,6 @@
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group, User
-from rest_framework.test import APIClient
 
 from routing.models import Depot, Gate, VehicleGroup
 from tests.factories import order_payload
@@ -64,12 +62,3 @@ def routed_payload(index: int, **overrides) -> dict:
     for collo in payload["collis"]:
         collo["tags"] = []
     return payload
-
-
-@pytest.fixture
-def dispatcher_api(db):
-    user = User.objects.create_user("dispatch", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="dispatcher"))
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
