@@ -4,6 +4,7 @@ capacity, the unplanned queue and the override of a plan."""
 from __future__ import annotations
 
 import json
+from uuid import UUID
 
 from django import forms
 from django.contrib import admin, messages
@@ -33,10 +34,11 @@ from carriers.models import (
 from carriers.selection import select
 from carriers.services import orders_plan, plan_override
 from config.api.errors import WaybillError, flatten_errors
-from config.times import admin_time, carrier_zone, order_zone
+from config.times import DELIVERY, admin_time, carrier_zone, order_zone
 from orders.api.serializers import order_spec_from
 from orders.models import PLANNABLE, Order, OrderStatus
 from orders.services import order_draft
+from orders.templatetags.admin_times import in_zone
 
 
 class ServiceInline(admin.TabularInline):
@@ -305,11 +307,28 @@ def plan_explanation(order: Order, *, may_override: bool = False) -> str:
     # kept the chosen service among the ruled out too.
     chosen = {o["service"]["id"] for o in document["options"]}
     document["rejections"] = [r for r in document["rejections"] if r["service"]["id"] not in chosen]
+    # Each time on its place's clock, named: promises are the carrier's, the rest the order's.
+    carrier_zones = dict(
+        Carrier.objects.filter(
+            id__in={o["carrier"]["id"] for o in document["options"]}
+        ).values_list("id", "time_zone")
+    )
+    for option in document["options"]:
+        zone = carrier_zones.get(UUID(option["carrier"]["id"]), "UTC")
+        option["deliveryByShown"] = in_zone(option["promisedDelivery"]["to"], zone)
+    plan = order.plans.filter(is_current=True).select_related("carrier").first()
+    zones = {
+        "order": order_zone(order),
+        "delivery": order_zone(order, DELIVERY),
+        "carrier": carrier_zone(plan.carrier if plan else None),
+    }
+    may_override = may_override and order.status in PLANNABLE
     override_url = reverse("admin:carriers_plan_override", args=[order.id])
     return render_to_string(
         "admin/carriers/plan_explanation.html",
         {
             "doc": document,
+            "zones": zones,
             "override_url": override_url if may_override else "",
             "failure": PlanningFailure.objects.filter(order=order).first(),
         },
