@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "orders",
     "carriers",
     "routing",
+    "tracking",
     "webhooks",
 ]
 

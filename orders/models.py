@@ -1,3 +1,4 @@
+import secrets
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ class OrderStatus(models.TextChoices):
     PLANNED = "planned", "Planned"
     ON_ROUTE = "on_route", "On route"
     PICKED_UP = "picked_up", "Picked up"
+    PARTIALLY_DELIVERED = "partially_delivered", "Partially delivered"
     DELIVERED = "delivered", "Delivered"
     DELIVERY_FAILED = "delivery_failed", "Delivery failed"
     RETURNED = "returned", "Returned"
@@ -26,7 +28,9 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
     S.UNPLANNED: frozenset({S.PLANNED, S.ON_ROUTE, S.CANCELLED}),
     S.PLANNED: frozenset({S.PLANNED, S.UNPLANNED, S.ON_ROUTE, S.PICKED_UP, S.CANCELLED}),
     S.ON_ROUTE: frozenset({S.PLANNED, S.UNPLANNED, S.PICKED_UP, S.CANCELLED}),
-    S.PICKED_UP: frozenset({S.DELIVERED, S.DELIVERY_FAILED, S.RETURNED}),
+    S.PICKED_UP: frozenset({S.PARTIALLY_DELIVERED, S.DELIVERED, S.DELIVERY_FAILED, S.RETURNED}),
+    # Some collis delivered, the rest still under way.
+    S.PARTIALLY_DELIVERED: frozenset({S.DELIVERED, S.DELIVERY_FAILED, S.RETURNED}),
     S.DELIVERY_FAILED: frozenset({S.DELIVERED, S.RETURNED}),
     S.DELIVERED: frozenset(),
     S.RETURNED: frozenset(),
@@ -36,7 +40,9 @@ ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
 FIELDS_EDITABLE_AFTER_PICKUP = frozenset({"pickupContact", "deliveryContact", "notes"})
 # The status sets other apps ask about; every status move itself goes through
 # ``orders.services.order_statuses_move``.
-PICKED_UP_OR_LATER = frozenset({S.PICKED_UP, S.DELIVERED, S.DELIVERY_FAILED, S.RETURNED})
+PICKED_UP_OR_LATER = frozenset(
+    {S.PICKED_UP, S.PARTIALLY_DELIVERED, S.DELIVERED, S.DELIVERY_FAILED, S.RETURNED}
+)
 # Carrier planning (re)decides these when they change; later ones keep their allocation.
 PLANNABLE = frozenset({S.CREATED, S.UNPLANNED, S.PLANNED})
 # An optimisation job takes these: not yet picked up and not on a route. A carrier booking
@@ -44,6 +50,10 @@ PLANNABLE = frozenset({S.CREATED, S.UNPLANNED, S.PLANNED})
 ROUTABLE = frozenset({S.CREATED, S.UNPLANNED, S.PLANNED})
 # Moves that set a time stamp of their own, written with the status.
 STATUS_STAMPS = {S.CANCELLED: "cancelled_at", S.DELIVERED: "delivered_at"}
+
+
+def tracking_token_new() -> str:
+    return secrets.token_urlsafe(32)
 
 
 def order_can_move(current: str, new: str) -> bool:
@@ -101,6 +111,10 @@ class Order(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     # Set when the shipper's POS no longer knows the order but it could not be cancelled.
     gone_from_pos_at = models.DateTimeField(null=True, blank=True)
+    # The receiver's tracking page is /t/<tracking_token>: unguessable, one per order.
+    tracking_token = models.CharField(max_length=43, unique=True, default=tracking_token_new)
+    # Geocoding found no position for an order sent without one: dispatchers look at it.
+    geo_location_failed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -394,6 +394,8 @@ class RouteAdmin(admin.ModelAdmin):
     start_time_local = admin_time("start_time", route_zone, "Start time")
     end_time_local = admin_time("end_time", route_zone, "End time")
     created_at_local = admin_time("created_at", route_zone, "Created at")
+    actual_start_time_local = admin_time("actual_start_time", route_zone, "Actual start")
+    actual_end_time_local = admin_time("actual_end_time", route_zone, "Actual end")
     actions = ["cancel_routes"]
 
     def has_add_permission(self, request):

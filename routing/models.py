@@ -39,6 +39,14 @@ class VehicleGroup(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
     depot = models.ForeignKey(Depot, on_delete=models.PROTECT, related_name="vehicle_groups")
+    # The last-mile platform that drives these vehicles and reports on their routes.
+    operator = models.ForeignKey(
+        "carriers.Carrier",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="operated_vehicle_groups",
+    )
     vehicle_type = models.CharField(max_length=20, choices=VehicleType.choices)
     handled_tags = models.JSONField(
         default=list, blank=True, help_text="Tags it can handle, e.g. Handling:2person."
@@ -201,6 +209,11 @@ class Route(models.Model):
     status = models.CharField(
         max_length=12, choices=RouteStatus.choices, default=RouteStatus.PLANNED
     )
+    # What the route really took, from its executor's events (RouteCompleted).
+    actual_start_time = models.DateTimeField(null=True, blank=True)
+    actual_end_time = models.DateTimeField(null=True, blank=True)
+    actual_distance_km = models.FloatField(null=True, blank=True)
+    actual_duration = models.PositiveIntegerField(null=True, blank=True, help_text="s")
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = RouteQuerySet.as_manager()

@@ -14,7 +14,7 @@ from tests.factories import order_payload
 from webhooks.models import Event
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "carriers", "config", "orders", "routing", "webhooks", "bench")
+APPS = ("accounts", "carriers", "config", "orders", "routing", "tracking", "webhooks", "bench")
 # The writer: the only functions allowed to write Order.status.
 WRITER = ("orders/services.py", "order_statuses_move")
 

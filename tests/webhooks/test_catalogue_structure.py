@@ -14,7 +14,7 @@ from webhooks.catalogue import CATALOGUE, EventName, EventVersion, builders_atta
 from webhooks.services import event_append
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-APPS = ("accounts", "orders", "carriers", "routing", "webhooks", "config")
+APPS = ("accounts", "orders", "carriers", "routing", "tracking", "webhooks", "config")
 EMITTERS = {"event_build", "event_append"}
 
 
