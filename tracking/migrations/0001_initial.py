@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('carriers', '0004_plan_routed_and_released'),
         ('orders', '0005_tracking_token_and_geocoding'),
-        ('routing', '0005_route_actual_distance_km_route_actual_duration_and_more'),
+        ('routing', '0005_route_actuals_and_group_operator'),
     ]
 
     operations = [
