@@ -17,6 +17,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import transaction
 
 from carriers.services import orders_plan
 from orders.models import PICKED_UP_OR_LATER, Order, OrderStatus
@@ -24,8 +25,12 @@ from orders.services import order_mark_gone_from_pos, order_status_move
 from routing import services as routing_services
 from routing.models import Depot, Gate, Stop, VehicleGroup
 from tests.factories import ServiceFactory, order_payload
-from webhooks.catalogue import CATALOGUE
+from tracking.events import PICKUP_FACTS, seed_events_for
+from tracking.facts import COLLO_FACTS, ORDER_FACTS, ROUTE_FACTS, FactSource
+from tracking.models import TrackingEvent
+from webhooks.catalogue import CATALOGUE, EventName
 from webhooks.models import Event
+from webhooks.services import event_build, events_append
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +44,8 @@ DAY = datetime.date(2030, 6, 3)  # a Monday
 # 10:00 to 16:00 at the depot in Tokyo, written as the shipper would: with Chicago's offset.
 DELIVERY_FRAME = {"from": "2030-06-02T20:00:00-05:00", "to": "2030-06-03T02:00:00-05:00"}
 
+# What carriers report at the delivery location; the other facts are the pickup location's.
+DELIVERY_FACTS = sorted((ORDER_FACTS | COLLO_FACTS) - PICKUP_FACTS)
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
 
 # Path segments that name the place of the times below them, as config.times rules.
@@ -57,8 +64,15 @@ PLACE_OF_SEGMENT = {
 }
 # An own-fleet plan promises the route's departure (the depot's) and the stop's window.
 OWN_FLEET_PLACES = {**PLACE_OF_SEGMENT, "promisedPickup": DEPOT, "promisedDelivery": DELIVERY}
-# The place of an event's own times where it is not the pickup location's.
-EVENT_PLACE = {"RouteOptimizationJobApproved": DEPOT, "OrderGoneFromPos": DELIVERY}
+# The place of an event's own times where it is not the pickup location's: route facts the
+# depot's, what a carrier reports at the delivery location (or a collection point) its zone.
+EVENT_PLACE = {
+    "RouteOptimizationJobApproved": DEPOT,
+    "OrderGoneFromPos": DELIVERY,
+    "RouteCompleted": DEPOT,
+    "OrderGeoLocationFailed": DELIVERY,  # the delivery address failed here
+    **{name: DELIVERY for name in DELIVERY_FACTS},
+}
 
 
 def _payload(index: int, **overrides) -> dict:
@@ -173,6 +187,7 @@ def world(client_a, carrier_client, dispatcher_api):
     client_a.post(f"/api/v1/orders/{removed.id}/cancel", {"reason": "x"}, format="json")
     order_status_move(order=gone, to=OrderStatus.PICKED_UP, actor="test", reason="")
     order_mark_gone_from_pos(order=gone, actor="test")
+    _carrier_reports(Order.objects.get(id=routed[0]["id"]), carrier)
     return {
         "routed": routed,
         "frozen": frozen,
@@ -180,6 +195,44 @@ def world(client_a, carrier_client, dispatcher_api):
         "cancelled": cancelled,
         "job_id": job_id,
     }
+
+
+def _carrier_reports(order: Order, carrier) -> None:
+    """Every fact a carrier can report on a routed order and its route, stored as the apply
+    service stores them and sent as it sends them; and the order's delivery address failing
+    to geocode."""
+    from orders.events import order_event_target
+
+    stop = Stop.objects.select_related("route").get(order=order)
+    at = stop.eta
+    facts = [
+        TrackingEvent(
+            carrier=carrier,
+            external_id=f"fact-{index}",
+            type=name,
+            order=None if name in ROUTE_FACTS else order,
+            collo=order.collis.first() if name in COLLO_FACTS else None,
+            route=stop.route,
+            time_of_event=at,
+            driver={"preferredName": "Jack", "phone": {"countrycallingCode": "1"}},
+            deviation={"code": "99", "text": "Other"} if "Fail" in name else {},
+            source=FactSource.CANONICAL,
+        )
+        for index, name in enumerate(sorted(ORDER_FACTS | COLLO_FACTS | ROUTE_FACTS))
+    ]
+    with transaction.atomic():
+        TrackingEvent.objects.bulk_create(facts)
+        for fact in facts:
+            events_append(events=seed_events_for(tracking_event=fact))
+        failed = event_build(
+            type=EventName.ORDER_GEO_LOCATION_FAILED,
+            order=order,
+            time_of_event=at,
+            reason="No match",
+            time_zone=order.delivery_time_zone,
+            **order_event_target(order),
+        )
+        events_append(events=[failed])
 
 
 def _get(client, url: str) -> Any:
