@@ -47,13 +47,15 @@ PICKUP_FACTS = frozenset(
         E.COLLO_LOADED_ON_LINEHAUL,
     }
 )
-# Types whose payload carries a delivery ETA: the last one reported is loaded for them.
+# Types whose payload carries a delivery ETA or a window that may fall back on one: the last
+# ETA reported is loaded for them.
 _NEEDS_ETA = frozenset(
     {
         E.ORDER_PICKUP_ARRIVED,
         E.ORDER_PICKUP_COMPLETED,
         E.ORDER_PICKUP_FAILED,
         E.COLLO_PICKUP_COMPLETED,
+        E.COLLO_DELIVERY_ARRIVED,
     }
 )
 # ColloLoadedOnLinehaul's ``Collo.Status``: the seed shows 1 and names no other value.
@@ -684,7 +686,12 @@ def _applied_load(tracking_event, *, with_eta: bool) -> list[Applied]:
     if tracking_event.route_id is not None and tracking_event.route_id != getattr(
         route, "id", None
     ):
-        route, stop = _route_load(tracking_event.route_id), None
+        route = (
+            Route.objects.select_related("vehicle_group__depot")
+            .filter(id=tracking_event.route_id)
+            .first()
+        )
+        stop = None
     fact = Applied(
         tracking_event=tracking_event,
         order=order,
