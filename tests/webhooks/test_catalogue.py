@@ -11,6 +11,7 @@ AWAITING_BUILDERS = {name for name, _ in SEED_PAYLOADS} - {
     "RouteOptimizationOrderUnscheduled",
     "RouteOptimizationJobApproved",
     "OrderAddedToRoute",
+    "OrderGeoLocationFailed",
 } | {
     "CostAdditionApproved",
     "InvoiceApproved",
