@@ -18,11 +18,12 @@ migrated), then, in this process (``django.setup()``):
   frames or handling tags) written through ``orders.bulk.order_bulk_upsert`` and planned on
   the bench carrier by ``carriers.services.orders_plan``.
 
-Each order gets four compact canonical events (``{id, type, orderId, timeOfEvent, position,
-driver}``): pickup arrived, pickup completed, delivery arrived, delivery completed, one minute
-apart; bodies are built before the clock starts and listed stage by stage, so an order's
-events mostly arrive in order. gunicorn serves ``config.wsgi:application`` with
-``ROOT_URLCONF=bench.urls`` (as ``bench/ingest.py`` runs it) and the run measures:
+Each order gets four compact canonical events (``{id, type, orderId, timeOfEvent,
+position}``; no driver, whose compact shape the endpoint defines): pickup arrived, pickup
+completed, delivery arrived, delivery completed, one minute apart; bodies are built before the
+clock starts and listed stage by stage, so an order's events mostly arrive in order. gunicorn
+serves ``config.wsgi:application`` with ``ROOT_URLCONF=bench.urls`` (as ``bench/ingest.py``
+runs it) and the run measures:
 
 1. ``POST /api/v1/carrier/events``: the 4×N events one per request from C client threads
    with keep-alive connections: events/s and latency;
@@ -211,7 +212,6 @@ def canonical_events(run_id: str, phase: str, order_ids: Sequence[Any]) -> list[
                         "latitude": round(55.68 + rng.uniform(-0.05, 0.05), 6),
                         "longitude": round(12.57 + rng.uniform(-0.05, 0.05), 6),
                     },
-                    "driver": {"name": "Bench Driver", "phone": "+4522345678"},
                 }
             )
     return events
