@@ -3,7 +3,7 @@ builders (attached to the catalogue here)."""
 
 from __future__ import annotations
 
-from config.times import DELIVERY, iso_local, order_zone
+from config.times import iso_local, order_zone
 from orders.documents import order_reference
 from webhooks.catalogue import EventName, builders_attach
 from webhooks.services import PendingEvent
@@ -33,7 +33,7 @@ def order_geo_location_failed_v1(*, order, time_of_event, reason: str) -> dict:
             "timeZone": order.delivery_time_zone,
         },
         "correlationId": "",
-        "timeOfEvent": iso_local(time_of_event, order_zone(order, DELIVERY)),
+        "timeOfEvent": iso_local(time_of_event, order_zone(order)),
     }
 
 
