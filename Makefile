@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench-ingest bench-webhooks bench-selection bench-planning setup clean
+.PHONY: run test lint format bench-ingest bench-webhooks bench-carrier-events bench-selection bench-planning setup clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench-ingest: setup
 
 bench-webhooks: setup
 	$(PY) bench/webhooks.py
+
+bench-carrier-events: setup
+	$(PY) bench/carrier_events.py
 
 bench-selection: setup
 	$(PY) bench/selection.py

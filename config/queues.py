@@ -28,6 +28,8 @@ TASK_KINDS = {
     "carriers.tasks.planning_sweep": PLANNING,
     "orders.tasks.pos_fetch_run": POS_FETCHES,
     "orders.tasks.pos_fetch_sweep": POS_FETCHES,
+    # One short outbound lookup per order, rate limited; nothing waits on it.
+    "orders.tasks.order_geocode": DEFAULT,
     "routing.tasks.job_run": ROUTING,
     # The routing sweeper only re-queues lost jobs: it must not wait behind a solving one.
     "routing.tasks.jobs_sweep": DEFAULT,

@@ -284,6 +284,16 @@ ROUTING_DETOUR_FACTOR = env.float("ROUTING_DETOUR_FACTOR", default=1.3)
 # behind a solving one of up to an hour: a copy queued meanwhile finds it taken and does nothing.
 ROUTING_JOB_QUEUE_LEASE = timedelta(seconds=env.float("ROUTING_JOB_QUEUE_LEASE_S", default=600))
 
+# Geocoding orders sent without a position (orders/geocoding.py): a Nominatim-compatible
+# service's base URL (its /search is called); empty means no geocoding. Nominatim's usage
+# policy asks for a User-Agent naming the deployment and at most one request a second.
+GEOCODER_URL = env.str("GEOCODER_URL", default="")
+GEOCODER_BACKEND = env.str("GEOCODER_BACKEND", default="orders.geocoding.NominatimGeocoder")
+GEOCODER_USER_AGENT = env.str("GEOCODER_USER_AGENT", default="Waybill TMS geocoder")
+GEOCODER_TIMEOUT_S = env.float("GEOCODER_TIMEOUT_S", default=5.0)
+# Celery's per-worker rate limit of geocoding tasks, e.g. "1/s" for the public Nominatim.
+GEOCODER_RATE_LIMIT = env.str("GEOCODER_RATE_LIMIT", default="5/s")
+
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="waybill@localhost")
 

@@ -79,6 +79,21 @@ class TagFilter(admin.SimpleListFilter):
         return queryset.filter(tag_filter(self.value())) if self.value() else queryset
 
 
+class GeocodingFilter(admin.SimpleListFilter):
+    """Orders geocoding found no position for: a dispatcher sets it, or asks the shipper."""
+
+    title = "geocoding"
+    parameter_name = "geocoding"
+
+    def lookups(self, request, model_admin):
+        return [("failed", "Geocoding failed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.filter(geo_location_failed_at__isnull=False)
+        return queryset
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = (
@@ -91,7 +106,15 @@ class OrderAdmin(admin.ModelAdmin):
         "delivery_from_local",
         "created_at_local",
     )
-    list_filter = ("status", "shipper", "live_mode", TagFilter, "created_at", "updated_at")
+    list_filter = (
+        "status",
+        "shipper",
+        "live_mode",
+        TagFilter,
+        GeocodingFilter,
+        "created_at",
+        "updated_at",
+    )
     search_fields = (
         "creator_order_id",
         "relational_id",

@@ -12,6 +12,7 @@ from accounts.models import Shipper
 from carriers.services import planning_request
 from config.errors import Conflict, WaybillError
 from orders.documents import order_document
+from orders.geocoding import geocoding_request
 from orders.models import Collo, Order, OrderHistory, OrderLine
 from orders.services import (
     _apply_update,
@@ -98,6 +99,7 @@ def _bulk_update_existing(
             with transaction.atomic():
                 locked = _lock(order)
                 updated, changed = _apply_update(locked, _full_spec(spec, shipper), actor)
+                geocoding_request(orders=[updated], changed=changed)
             outcome = "updated" if changed else "unchanged"
             results.append(
                 BulkItemResult(index, outcome, updated, updated.creator_order_id, changes=changed)
@@ -161,6 +163,7 @@ def _bulk_create_new(
         results.append(BulkItemResult(index, "created", order, order.creator_order_id))
     events_append(events=events)
     planning_request(order_ids=[b[1].id for b in built])
+    geocoding_request(orders=[b[1] for b in built])
     return failed + results
 
 

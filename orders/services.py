@@ -18,6 +18,7 @@ from orders.documents import (
     order_document,
 )
 from orders.events import order_event_target
+from orders.geocoding import geocoding_request
 from orders.models import (
     FIELDS_EDITABLE_AFTER_PICKUP,
     PLANNABLE,
@@ -285,6 +286,7 @@ def _order_create(*, shipper: Shipper, live_mode: bool, spec: dict[str, Any], ac
     )
     order._prefetched_objects_cache = {"lines": lines, "collis": collis}
     planning_request(order_ids=[order.id])
+    geocoding_request(orders=[order])
     return order
 
 
@@ -373,7 +375,8 @@ def order_update(*, order: Order, spec: dict[str, Any], actor: str, replace: boo
     order = _lock(order)
     if replace:
         spec = _full_spec(spec, order.shipper)
-    order, _ = _apply_update(order, spec, actor)
+    order, changed = _apply_update(order, spec, actor)
+    geocoding_request(orders=[order], changed=changed)
     return order
 
 

@@ -20,6 +20,7 @@ import pytest
 from django.db import transaction
 
 from carriers.services import orders_plan
+from orders.geocoding import order_geocode
 from orders.models import PICKED_UP_OR_LATER, Order, OrderStatus
 from orders.services import order_mark_gone_from_pos, order_status_move
 from routing import services as routing_services
@@ -123,6 +124,11 @@ def misplaced_times(
     return found
 
 
+class _NoMatch:
+    def geocode(self, query):
+        return None
+
+
 @pytest.fixture
 def world(client_a, carrier_client, dispatcher_api):
     """Orders planned with a carrier, routed from a depot, updated and cancelled: every
@@ -154,6 +160,9 @@ def world(client_a, carrier_client, dispatcher_api):
     unplannable = create(_payload(6, tags=["Temperature:Frozen"], deliveryTimeFrame=None))
     assert orders_plan(order_ids=[planned["id"]]) == 1
     orders_plan(order_ids=[unplannable["id"]])
+    # Its place cannot be found either (OrderGeoLocationFailed).
+    Order.objects.filter(id=unplannable["id"]).update(delivery_latitude=None)
+    order_geocode(order_id=unplannable["id"], geocoder=_NoMatch())
     client_a.patch(f"/api/v1/orders/{planned['id']}", {"notes": "Gate B."}, format="json")
     client_a.post(f"/api/v1/orders/{cancelled['id']}/cancel", {"reason": "x"}, format="json")
 
