@@ -57,6 +57,7 @@ CANONICAL_FIELDS = frozenset(
         "actual",
     }
 )
+SEED_ENVELOPE_FIELDS = frozenset({"id", "type", "version", "liveMode", "dateTime", "data"})
 PICKUP_FACTS = frozenset(
     {
         EventName.ORDER_PICKUP_ARRIVED,
@@ -221,6 +222,9 @@ def _type_read(reader: _Reader) -> str:
 
 
 def _seed_read(reader: _Reader, kind: str) -> CarrierFact:
+    # The envelope is the seed's, exactly; what a platform adds goes under ``data``.
+    for name in sorted(set(reader.item) - SEED_ENVELOPE_FIELDS):
+        reader.fail(name[:60], "Unknown field.", "unknown_field")
     reader.text("id", required=True, limit=MAX_ID_LENGTH)
     version = reader.text("version", required=True)
     if version and not re.fullmatch(r"\d{1,3}\.\d{1,3}", version):
