@@ -9,6 +9,7 @@ from tracking.facts import FACT_TYPES
 from tracking.intake import MAX_ID_LENGTH, MAX_IMAGES, MAX_REFERENCE_LENGTH
 
 MAX_BATCH = 1000
+CARRIER_EVENT_TYPES = sorted(FACT_TYPES)
 # Times: ISO 8601 with a UTC offset, e.g. 2022-01-03T17:52:01+01:00.
 TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$"
 
@@ -17,17 +18,17 @@ def _time(**kwargs):
     return serializers.RegexField(TIME, **kwargs)
 
 
-class PositionSerializer(StrictSerializer):
+class EventPositionSerializer(StrictSerializer):
     latitude = serializers.FloatField(min_value=-90, max_value=90)
     longitude = serializers.FloatField(min_value=-180, max_value=180)
 
 
-class DeviationSerializer(StrictSerializer):
+class EventDeviationSerializer(StrictSerializer):
     code = serializers.CharField(required=False, max_length=MAX_REFERENCE_LENGTH)
     text = serializers.CharField(required=False, max_length=1000)
 
 
-class EtaSerializer(StrictSerializer):
+class EventEtaSerializer(StrictSerializer):
     from_ = _time()
     to = _time()
 
@@ -50,7 +51,7 @@ class CarrierEventSerializer(StrictSerializer):
     id = serializers.CharField(
         max_length=MAX_ID_LENGTH, help_text="Your event id: repeats are ignored."
     )
-    type = serializers.ChoiceField(choices=sorted(FACT_TYPES))
+    type = serializers.ChoiceField(choices=CARRIER_EVENT_TYPES)
     orderId = serializers.CharField(
         required=False,
         max_length=MAX_REFERENCE_LENGTH,
@@ -62,14 +63,14 @@ class CarrierEventSerializer(StrictSerializer):
         help_text="The collo's barcode; required for collo events.",
     )
     timeOfEvent = _time(help_text="When it happened, with its UTC offset.")
-    position = PositionSerializer(required=False)
+    position = EventPositionSerializer(required=False)
     driver = serializers.DictField(required=False)
     executor = serializers.DictField(required=False)
-    deviation = DeviationSerializer(required=False)
+    deviation = EventDeviationSerializer(required=False)
     images = serializers.ListField(
         child=serializers.CharField(max_length=2000), required=False, max_length=MAX_IMAGES
     )
-    eta = EtaSerializer(required=False, help_text="The new ETA window (EtaUpdated).")
+    eta = EventEtaSerializer(required=False, help_text="The new ETA window (EtaUpdated).")
     routeId = serializers.CharField(
         required=False, max_length=MAX_REFERENCE_LENGTH, help_text="RouteCompleted: the route."
     )
@@ -80,7 +81,7 @@ class SeedEventSerializer(StrictSerializer):
     """A seed 004 event exactly as a last-mile platform sends it."""
 
     id = serializers.CharField(max_length=MAX_ID_LENGTH)
-    type = serializers.ChoiceField(choices=sorted(FACT_TYPES))
+    type = serializers.ChoiceField(choices=CARRIER_EVENT_TYPES)
     version = serializers.RegexField(r"^\d{1,3}\.\d{1,3}$")
     liveMode = serializers.BooleanField(required=False)
     dateTime = _time(required=False)

@@ -4,7 +4,7 @@ from rest_framework.response import Response
 
 from accounts.api.authentication import ApiKeyAuthentication
 from config.api.errors import InvalidInput, WaybillError, validation_body
-from config.api.schema import ERROR_RESPONSES
+from config.api.schema import ERROR_RESPONSES, WaybillAutoSchema
 from config.api.text import document_errors
 from config.api.views import CarrierView
 from tracking.api.authentication import CarrierEventsTokenAuthentication
@@ -43,7 +43,17 @@ def _row(item, *, fact=None, result=None, error: WaybillError | None = None) -> 
     }
 
 
+class _BodyRequired(WaybillAutoSchema):
+    # One of three shapes (oneOf), each with required fields: the body itself is required.
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if body:
+            body["required"] = True
+        return body
+
+
 class CarrierEventsView(CarrierView):
+    schema = _BodyRequired()
     authentication_classes = [ApiKeyAuthentication, CarrierEventsTokenAuthentication]
     max_body_bytes = settings.API_MAX_BULK_BODY_BYTES
     json_items_checked_alone = "events"
@@ -96,6 +106,10 @@ class CarrierEventsView(CarrierView):
             raise InvalidInput.for_field("events", "A list of 1 to 1,000 events.")
         if len(items) > MAX_BATCH:
             raise InvalidInput.for_field("events", f"At most {MAX_BATCH} events per request.")
+        # A list holding something other than events is a broken batch, not a bad event.
+        stray = next((i for i, item in enumerate(items) if not isinstance(item, dict)), None)
+        if stray is not None:
+            raise InvalidInput.for_field(f"events[{stray}]", "An event is an object.")
         rows, parsed = [None] * len(items), []
         for index, item in enumerate(items):
             problems = document_errors(item, f"events[{index}]")
