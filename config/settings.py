@@ -193,6 +193,7 @@ SPECTACULAR_SETTINGS = {
         "PlanOutcomeEnum": "carriers.api.serializers.PLAN_OUTCOMES",
         "JobStatusEnum": "routing.models.JobStatus",
         "RouteStatusEnum": "routing.models.RouteStatus",
+        "CarrierEventTypeEnum": "tracking.api.serializers.CARRIER_EVENT_TYPES",
     },
 }
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("webhooks.api.urls")),
     path("api/v1/", include("carriers.api.urls")),
     path("api/v1/", include("routing.api.urls")),
+    path("api/v1/", include("tracking.api.urls")),
     # Last: whatever else is under /api/ answers the API's JSON 404, never Django's HTML page.
     re_path(r"^api/", json_not_found),
 ]

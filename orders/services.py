@@ -131,7 +131,8 @@ def _move_columns(to: str, reason: str, updates: dict | None, now) -> dict[str, 
     """What a move to ``to`` writes: the status, the caller's columns, the move's stamp."""
     columns = {**(updates or {}), "status": to, "updated_at": now}
     if to in STATUS_STAMPS:
-        columns[STATUS_STAMPS[to]] = now
+        # A caller may give the stamp: a delivery is stamped when the carrier says it was.
+        columns.setdefault(STATUS_STAMPS[to], now)
     if to == OrderStatus.CANCELLED:
         columns.update(cancel_reason=reason[:500], needs_planning=False)
     return columns

@@ -172,6 +172,25 @@ class RouteStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+R = RouteStatus
+# The one table of a route's legal moves (``routing.services.route_status_move``): it is
+# driven forward by its operator's events, and cancelled only before its goods are on the road.
+ROUTE_TRANSITIONS: dict[str, frozenset[str]] = {
+    R.PLANNED: frozenset({R.DISPATCHED, R.CANCELLED}),
+    R.DISPATCHED: frozenset({R.IN_PROGRESS, R.CANCELLED}),
+    R.IN_PROGRESS: frozenset({R.COMPLETED}),
+    R.COMPLETED: frozenset(),
+    R.CANCELLED: frozenset(),
+}
+# The order a route goes through when it is driven: a later status reached by an event moves
+# it through the ones before (a platform may report a delivery before any pickup).
+ROUTE_PROGRESS = (R.PLANNED, R.DISPATCHED, R.IN_PROGRESS, R.COMPLETED)
+
+
+def route_can_move(current: str, new: str) -> bool:
+    return new in ROUTE_TRANSITIONS[current]
+
+
 # Routes still to drive: their orders are allocated to them.
 ROUTE_OPEN_STATUSES = (RouteStatus.PLANNED, RouteStatus.DISPATCHED, RouteStatus.IN_PROGRESS)
 # Routes ``route_cancel`` may cancel: none of their goods is on the road yet.

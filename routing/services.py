@@ -39,6 +39,7 @@ from routing.models import (
     RouteStatus,
     Stop,
     VehicleGroup,
+    route_can_move,
 )
 from routing.problem import Solution
 from routing.reasons import INVALID_ORDER_DATA
@@ -589,6 +590,23 @@ def route_stop_remove(*, order: Order, actor: str, reason: str) -> Route | None:
     return route
 
 
+def route_status_move(*, route: Route, to: str, updates: dict[str, Any] | None = None) -> Route:
+    """The only code that changes ``Route.status``: move the (locked) route to ``to`` by
+    ``ROUTE_TRANSITIONS``, with ``updates``, the columns the caller writes with it."""
+    if not route_can_move(route.status, to):
+        raise Conflict(
+            f"Route {route.slug} cannot move to {to} from {route.status}.",
+            code="illegal_route_status_move",
+        )
+    columns = {**(updates or {}), "status": to}
+    # Compare-and-set: the route must still be where the caller saw it.
+    if not Route.objects.filter(id=route.id, status=route.status).update(**columns):
+        raise Conflict(f"Route {route.slug} changed while it was moved; try again.")
+    for column, value in columns.items():
+        setattr(route, column, value)
+    return route
+
+
 @transaction.atomic
 def route_cancel(*, route: Route, actor: str, reason: str) -> Route:
     """Cancel a route none of whose goods is on the road yet: its stops go, its orders go
@@ -621,8 +639,7 @@ def route_cancel(*, route: Route, actor: str, reason: str) -> Route:
     )
     plans_release(orders=orders, actor=actor, reason=why)
     Stop.objects.filter(route=route).delete()
-    route.status = RouteStatus.CANCELLED
-    route.save(update_fields=["status"])
+    route_status_move(route=route, to=RouteStatus.CANCELLED)
     _route_retime(route)
     events_append(
         events=[

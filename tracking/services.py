@@ -3,20 +3,311 @@ writer, routes' progress, and the seed 004 events shippers subscribe to."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
-from tracking.facts import CarrierFact
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.services import api_key_hash
+from carriers.models import Carrier
+from config.errors import Conflict, WaybillError
+from orders.models import Order, OrderStatus, order_can_move
+from orders.services import order_status_move
+from routing.models import ROUTE_PROGRESS, Route, RouteStatus
+from routing.services import route_status_move
+from tracking import selectors
+from tracking.events import seed_events_for
+from tracking.facts import COLLO_FACTS, ROUTE_FACTS, CarrierFact
+from tracking.models import CarrierEventsToken, TrackingEvent
+from webhooks.catalogue import EventName
+from webhooks.services import events_append
+
+S = OrderStatus
+E = EventName
+
+
+class FactOutcome:
+    APPLIED = "applied"  # stored, and moved what it moves
+    RECORDED = "recorded"  # stored in the timeline, older than what was applied: moved nothing
+    DUPLICATE = "duplicate"  # its id was seen before from this carrier: nothing changed
+    REFUSED = "refused"  # stored, but its move is illegal (e.g. delivered after returned)
 
 
 @dataclass
 class FactResult:
     """What became of one fact: ``applied`` (it moved something), ``recorded`` (kept in the
-    timeline, older than what was applied), or ``duplicate`` (its id was seen before)."""
+    timeline, older than what was applied), ``duplicate`` (its id was seen before), or
+    ``refused`` (kept, its move illegal: ``error`` says why)."""
 
     outcome: str
     tracking_event_id: str | None = None
+    error: WaybillError | None = None
 
 
-def carrier_facts_apply(*, carrier, facts: list[CarrierFact]) -> list[FactResult]:
-    """Apply ``facts`` reported by ``carrier``, in one transaction per fact."""
-    raise NotImplementedError("tracking.services.carrier_facts_apply arrives with issue 13")
+# --- the rules --------------------------------------------------------------------------------
+
+# Order facts that move the order itself; arrivals and a failed pickup only go in the timeline.
+ORDER_FACT_TARGETS = {
+    E.ORDER_PICKUP_COMPLETED: S.PICKED_UP,
+    E.ORDER_DELIVERY_COMPLETED: S.DELIVERED,
+    E.ORDER_DELIVERY_FAILED: S.DELIVERY_FAILED,
+    E.ORDER_RETURN_COMPLETED: S.RETURNED,
+}
+# What a collo fact says of its collo; the order's status is rolled up from all its collis.
+# A receiver collecting a collo at a collection point is its delivery; one not collected or
+# rejected there has failed it.
+COLLO_FACT_STATES = {
+    E.COLLO_PICKUP_COMPLETED: "picked_up",
+    E.COLLO_LOADED_ON_LINEHAUL: "picked_up",
+    E.COLLO_DELIVERY_COMPLETED: "delivered",
+    E.COLLECTION_POINT_COLLO_COLLECTED: "delivered",
+    E.COLLO_DELIVERY_FAILED: "failed",
+    E.COLLECTION_POINT_COLLO_NOT_COLLECTED: "failed",
+    E.COLLECTION_POINT_COLLO_REJECTED: "failed",
+}
+# How far along an order is: a fact never moves it to a status ranked lower.
+_PROGRESS_RANK = {
+    S.CREATED: 0,
+    S.UNPLANNED: 0,
+    S.PLANNED: 0,
+    S.ON_ROUTE: 0,
+    S.PICKED_UP: 1,
+    S.PARTIALLY_DELIVERED: 2,
+    S.DELIVERY_FAILED: 2,
+    S.DELIVERED: 3,
+    S.RETURNED: 3,
+}
+_FINAL_RANK = 3
+# A route's work for an order is done in these; a route whose orders all are is completed.
+ROUTE_DONE_ORDER_STATUSES = frozenset({S.DELIVERED, S.DELIVERY_FAILED, S.RETURNED, S.CANCELLED})
+# How far a fact on one of its orders moves a route: the first pickup-related fact dispatches
+# it, goods picked up or any delivery fact puts it in progress.
+ROUTE_FACT_TARGETS = {
+    E.ORDER_PICKUP_ARRIVED: RouteStatus.DISPATCHED,
+    E.ORDER_PICKUP_FAILED: RouteStatus.DISPATCHED,
+    E.ORDER_PICKUP_COMPLETED: RouteStatus.IN_PROGRESS,
+    E.COLLO_PICKUP_COMPLETED: RouteStatus.IN_PROGRESS,
+    E.COLLO_LOADED_ON_LINEHAUL: RouteStatus.IN_PROGRESS,
+    E.ORDER_DELIVERY_ARRIVED: RouteStatus.IN_PROGRESS,
+    E.ORDER_DELIVERY_COMPLETED: RouteStatus.IN_PROGRESS,
+    E.ORDER_DELIVERY_FAILED: RouteStatus.IN_PROGRESS,
+    E.ORDER_RETURN_COMPLETED: RouteStatus.IN_PROGRESS,
+    E.COLLO_DELIVERY_ARRIVED: RouteStatus.IN_PROGRESS,
+    E.COLLO_DELIVERY_COMPLETED: RouteStatus.IN_PROGRESS,
+    E.COLLO_DELIVERY_FAILED: RouteStatus.IN_PROGRESS,
+    E.COLLECTION_POINT_COLLO_COLLECTED: RouteStatus.IN_PROGRESS,
+    E.COLLECTION_POINT_COLLO_NOT_COLLECTED: RouteStatus.IN_PROGRESS,
+    E.COLLECTION_POINT_COLLO_REJECTED: RouteStatus.IN_PROGRESS,
+}
+
+
+def collo_states_rolled_up(states: list[str | None]) -> str | None:
+    """The order status its collis' states add up to, or None when they say nothing."""
+    if not states:
+        return None
+    if all(state == "delivered" for state in states):
+        return S.DELIVERED
+    if "delivered" in states:
+        return S.PARTIALLY_DELIVERED
+    if "failed" in states:
+        return S.DELIVERY_FAILED
+    return S.PICKED_UP if "picked_up" in states else None
+
+
+# --- applying facts ---------------------------------------------------------------------------
+
+
+def carrier_facts_apply(*, carrier: Carrier, facts: list[CarrierFact]) -> list[FactResult]:
+    """Apply ``facts`` reported by ``carrier``, in one transaction per fact: each is stored in
+    the timeline (once per carrier and event id), and unless it is older than the last fact
+    applied to its collo (or order, or route) it moves the order's status (collis rolled up),
+    its route's, and the ETA window; then its seed 004 events are appended."""
+    return [_fact_apply(carrier, fact) for fact in facts]
+
+
+def _fact_apply(carrier: Carrier, fact: CarrierFact) -> FactResult:
+    with transaction.atomic():
+        if fact.order is not None:
+            fact.order = _lock_order(fact.order.id)
+        if fact.external_id and _seen(carrier, fact.external_id):
+            return FactResult(FactOutcome.DUPLICATE, _seen(carrier, fact.external_id))
+        last = selectors.last_applied_time(order=fact.order, collo=fact.collo, route=fact.route)
+        tracking_event = _tracking_event_store(
+            carrier, fact, last is None or fact.time_of_event >= last
+        )
+        if tracking_event is None:
+            return FactResult(FactOutcome.DUPLICATE, _seen(carrier, fact.external_id))
+        try:
+            with transaction.atomic():
+                if tracking_event.applied:
+                    _fact_effects(carrier, fact, tracking_event)
+        except Conflict as exc:
+            TrackingEvent.objects.filter(id=tracking_event.id).update(applied=False)
+            return FactResult(FactOutcome.REFUSED, str(tracking_event.id), exc)
+        events = seed_events_for(tracking_event=tracking_event)
+        if events:
+            events_append(events=events)
+    outcome = FactOutcome.APPLIED if tracking_event.applied else FactOutcome.RECORDED
+    return FactResult(outcome, str(tracking_event.id))
+
+
+def _lock_order(order_id) -> Order:
+    return Order.objects.select_for_update(of=("self",)).select_related("shipper").get(id=order_id)
+
+
+def _seen(carrier: Carrier, external_id: str) -> str | None:
+    found = TrackingEvent.objects.filter(carrier=carrier, external_id=external_id)
+    row = found.values_list("id", flat=True).first()
+    return str(row) if row else None
+
+
+def _tracking_event_store(carrier: Carrier, fact: CarrierFact, applied: bool):
+    """The fact's timeline row, or None when the same event id got in meanwhile."""
+    latitude, longitude = fact.position or (None, None)
+    try:
+        with transaction.atomic():
+            return TrackingEvent.objects.create(
+                carrier=carrier,
+                external_id=fact.external_id,
+                type=fact.type,
+                order=fact.order,
+                collo=fact.collo,
+                route=fact.route,
+                time_of_event=fact.time_of_event,
+                latitude=latitude,
+                longitude=longitude,
+                driver=fact.driver,
+                executor=fact.executor,
+                deviation=fact.deviation,
+                images=fact.images,
+                eta_from=fact.eta_from,
+                eta_to=fact.eta_to,
+                source=fact.source,
+                applied=applied,
+                raw=fact.raw,
+            )
+    except IntegrityError:
+        return None
+
+
+def _fact_effects(carrier: Carrier, fact: CarrierFact, tracking_event: TrackingEvent) -> None:
+    actor = f"carrier:{carrier.slug}"
+    if fact.type in ROUTE_FACTS:
+        _route_completed(fact.route, fact)
+        return
+    target = ORDER_FACT_TARGETS.get(fact.type)
+    if fact.type in COLLO_FACTS:
+        states = selectors.collo_states(order=fact.order, fact_types=COLLO_FACT_STATES)
+        target = collo_states_rolled_up(list(states.values()))
+    if target:
+        _order_advance(fact.order, target, fact, actor=actor, carrier=carrier)
+    if fact.route is not None and fact.type in ROUTE_FACT_TARGETS:
+        route = _route_reach(fact.route.id, ROUTE_FACT_TARGETS[fact.type])
+        if route.status != RouteStatus.COMPLETED and _route_done(route):
+            _route_reach(route.id, RouteStatus.COMPLETED)
+
+
+def _order_advance(order: Order, target: str, fact: CarrierFact, *, actor: str, carrier) -> None:
+    """Move ``order`` forward to ``target`` through the one status writer; a delivery reported
+    before its pickup passes through picked_up. Never backwards; an illegal move (a delivery
+    on a returned or cancelled order) is a Conflict."""
+    current = order.status
+    if current == target:
+        return
+    steps = _order_steps(current, target)
+    if not steps:
+        rank, wanted = _PROGRESS_RANK.get(current), _PROGRESS_RANK[target]
+        if rank is not None and (rank > wanted or rank == wanted < _FINAL_RANK):
+            return  # further along already: a fact never moves a status backwards
+        raise Conflict(
+            f"Order {order.creator_order_id} is {current}; {fact.type} cannot move it to {target}.",
+            code="illegal_status_move",
+            errors=[
+                {
+                    "field": "type",
+                    "code": "illegal_status_move",
+                    "message": f"{fact.type} on an order that is {current}.",
+                }
+            ],
+        )
+    reason = f"{fact.type} reported by {carrier.name}"
+    for step in steps:
+        updates = {"delivered_at": fact.time_of_event} if step == S.DELIVERED else None
+        order_status_move(
+            order=order, to=step, actor=actor, reason=reason, action="tracking", updates=updates
+        )
+
+
+def _order_steps(current: str, target: str) -> list[str]:
+    if order_can_move(current, target):
+        return [target]
+    if order_can_move(current, S.PICKED_UP) and order_can_move(S.PICKED_UP, target):
+        return [S.PICKED_UP, target]
+    return []
+
+
+def _lock_route(route_id) -> Route:
+    return Route.objects.select_for_update(of=("self",)).get(id=route_id)
+
+
+def _route_reach(route_id, to: str, updates: dict | None = None) -> Route:
+    """Move the route forward to ``to`` through the statuses before it; one already there or
+    further is left alone, a cancelled one is a Conflict."""
+    route = _lock_route(route_id)
+    if route.status not in ROUTE_PROGRESS:
+        raise Conflict(
+            f"Route {route.slug} is {route.status}; it takes no more events.",
+            code="illegal_route_status_move",
+        )
+    position = ROUTE_PROGRESS.index(route.status)
+    for step in ROUTE_PROGRESS[position + 1 : ROUTE_PROGRESS.index(to) + 1]:
+        route_status_move(route=route, to=step, updates=updates if step == to else None)
+    return route
+
+
+def _route_done(route: Route) -> bool:
+    statuses = set(Order.objects.filter(stops__route=route).values_list("status", flat=True))
+    return bool(statuses) and statuses <= ROUTE_DONE_ORDER_STATUSES
+
+
+def _route_completed(route: Route, fact: CarrierFact) -> None:
+    """A RouteCompleted: the route is completed with what it really took."""
+    figures = fact.figures
+    duration = figures.get("duration")
+    actual = {
+        "actual_start_time": figures.get("startTime"),
+        "actual_end_time": figures.get("endTime") or fact.time_of_event,
+        "actual_distance_km": figures.get("distance"),
+        "actual_duration": round(duration) if duration is not None else None,
+    }
+    actual = {k: v for k, v in actual.items() if v is not None}
+    route = _route_reach(route.id, RouteStatus.COMPLETED, updates=actual)
+    if actual:  # completed earlier by its orders: the figures are still news
+        Route.objects.filter(id=route.id).update(**actual)
+
+
+# --- the token a platform authenticates with -------------------------------------------------
+
+
+def carrier_events_token_issue(
+    *, carrier: Carrier, live_mode: bool
+) -> tuple[CarrierEventsToken, str]:
+    """Issue a token for ``POST /api/v1/carrier/events?token=…``; the plain token is returned
+    once and never stored (only its hash, like API keys)."""
+    plain = selectors.EVENTS_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = CarrierEventsToken.objects.create(
+        carrier=carrier,
+        live_mode=live_mode,
+        prefix=plain[: selectors.EVENTS_TOKEN_PREFIX_LENGTH],
+        hashed=api_key_hash(plain),
+    )
+    return token, plain
+
+
+def carrier_events_token_revoke(*, token: CarrierEventsToken) -> CarrierEventsToken:
+    CarrierEventsToken.objects.filter(id=token.id, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    token.refresh_from_db()
+    return token

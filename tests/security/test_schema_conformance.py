@@ -87,6 +87,11 @@ RULES_BEYOND_THE_SCHEMA = {
         (r"creatorOrderId", "the body's creatorOrderId, if given, is the URL's"),
     ],
     "POST /api/v1/pos/events": [(r"entityId", "'.' and '..' are not entity ids")],
+    "POST /api/v1/carrier/events": [
+        (r"dateTime|timeOfEvent|eta\.(from|to)|actual\.(start|end)Time", "a real time, 1970-2200"),
+        (r"data(\..+)?", "a seed 004 event's data holds its fact's fields, as in the seed"),
+        (r"orderId|barcode|routeId|eta", "an event names its order, collo or route (and window)"),
+    ],
     "POST /api/v1/routing/jobs": [
         (r"vehicleGroups|gates|orders|ownerId", "what a job names exists, in the job's mode"),
     ],

@@ -179,6 +179,13 @@ def _bodies(world) -> dict[tuple[str, str], object]:
             creatorOrderId=world["order"].creator_order_id, notes="intruder"
         ),
         ("order-list", "post"): plannable_payload(notes="intruder"),
+        # By the shipper's reference: an id the answer echoes would read as a leak.
+        ("carrier-events", "post"): {
+            "id": "intruder-1",
+            "type": "OrderDeliveryCompleted",
+            "orderId": world["order"].creator_order_id,
+            "timeOfEvent": now.isoformat(),
+        },
         ("webhook-subscription-detail", "patch"): {"description": "intruder"},
         ("webhook-subscription-replay", "post"): {
             "from": (now - datetime.timedelta(days=1)).isoformat(),
@@ -254,6 +261,7 @@ def test_no_tenant_reaches_another_tenants_data(world):
     # The walk found the API, not an empty list: each app's endpoints were called.
     assert {"order-detail", "order-plan", "carrier-manifest", "route-detail"} <= seen
     assert {"event-detail", "webhook-delivery-replay", "webhook-subscription-test"} <= seen
+    assert "carrier-events" in seen
     # And none of those calls changed what the owner has.
     order = Order.objects.get(id=world["order"].id)
     assert (order.notes, order.status) == ("A's", world["order"].status)

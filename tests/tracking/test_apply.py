@@ -1,0 +1,75 @@
+"""carrier_facts_apply: illegal moves, the route status table, the on-time rate."""
+
+import datetime
+import uuid
+
+import pytest
+from django.utils import timezone
+
+from carriers.models import Plan
+from carriers.selectors import carrier_on_time_counts
+from config.errors import Conflict
+from orders.services import order_cancel
+from routing.models import RouteStatus
+from routing.services import route_status_move
+from tests.tracking.conftest import route_for
+from tracking.facts import CarrierFact
+from tracking.models import TrackingEvent
+from tracking.services import carrier_facts_apply
+
+pytestmark = pytest.mark.django_db
+
+
+def _fact(order, type="OrderDeliveryCompleted", at=None, **extra) -> CarrierFact:
+    return CarrierFact(
+        type=type,
+        external_id=str(uuid.uuid4()),
+        time_of_event=at or timezone.now(),
+        order=order,
+        **extra,
+    )
+
+
+def test_it_refuses_a_delivery_on_a_cancelled_order_and_keeps_the_fact(carrier, carried_order):
+    order = carried_order()
+    order_cancel(order=order, actor="test", reason="changed mind")
+
+    [result] = carrier_facts_apply(carrier=carrier, facts=[_fact(order)])
+
+    assert result.outcome == "refused"
+    assert isinstance(result.error, Conflict)
+    assert "cancelled" in result.error.detail
+    assert TrackingEvent.objects.get().applied is False
+    order.refresh_from_db()
+    assert (order.status, order.delivered_at) == ("cancelled", None)
+
+
+def test_a_route_moves_only_by_its_table(carrier, carried_order):
+    route = route_for([carried_order()], carrier)
+
+    with pytest.raises(Conflict):
+        route_status_move(route=route, to=RouteStatus.COMPLETED)
+    route_status_move(route=route, to=RouteStatus.DISPATCHED)
+    route.refresh_from_db()
+    assert route.status == RouteStatus.DISPATCHED
+
+
+def test_the_on_time_rate_follows_the_deliveries_carriers_report(carrier, carried_order):
+    on_time, late, undelivered = carried_order(), carried_order(), carried_order()
+    promised = timezone.now() - datetime.timedelta(days=1)
+    Plan.objects.filter(order__in=[on_time, late, undelivered], is_current=True).update(
+        promised_delivery_to=promised
+    )
+    assert str(carrier.id) not in carrier_on_time_counts()
+
+    carrier_facts_apply(
+        carrier=carrier,
+        facts=[
+            _fact(on_time, at=promised - datetime.timedelta(hours=2)),
+            _fact(late, at=promised + datetime.timedelta(hours=3)),
+        ],
+    )
+
+    assert carrier_on_time_counts()[str(carrier.id)] == (1, 2)
+    late.refresh_from_db()
+    assert late.delivered_at == promised + datetime.timedelta(hours=3)
