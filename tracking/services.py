@@ -4,6 +4,7 @@ writer, routes' progress, and the seed 004 events shippers subscribe to."""
 from __future__ import annotations
 
 import secrets
+from copy import copy
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -138,6 +139,7 @@ def _fact_apply(carrier: Carrier, fact: CarrierFact) -> FactResult:
         )
         if tracking_event is None:
             return FactResult(FactOutcome.DUPLICATE, _seen(carrier, fact.external_id))
+        before = fact.order.status if fact.order is not None else None
         try:
             with transaction.atomic():
                 if tracking_event.applied:
@@ -146,6 +148,7 @@ def _fact_apply(carrier: Carrier, fact: CarrierFact) -> FactResult:
             TrackingEvent.objects.filter(id=tracking_event.id).update(applied=False)
             return FactResult(FactOutcome.REFUSED, str(tracking_event.id), exc)
         events = seed_events_for(tracking_event=tracking_event)
+        events += _rolled_up_events(tracking_event, before)
         if events:
             events_append(events=events)
     outcome = FactOutcome.APPLIED if tracking_event.applied else FactOutcome.RECORDED
@@ -189,6 +192,26 @@ def _tracking_event_store(carrier: Carrier, fact: CarrierFact, applied: bool):
             )
     except IntegrityError:
         return None
+
+
+# A collo fact that delivers (or fails) the whole order also sends the order's own event:
+# subscribers to OrderDeliveryCompleted hear of an order whose collis were scanned one by one.
+ROLLED_UP_EVENTS = {
+    OrderStatus.DELIVERED: EventName.ORDER_DELIVERY_COMPLETED,
+    OrderStatus.DELIVERY_FAILED: EventName.ORDER_DELIVERY_FAILED,
+}
+
+
+def _rolled_up_events(tracking_event: TrackingEvent, before: str | None) -> list:
+    if not tracking_event.applied or tracking_event.type not in COLLO_FACTS:
+        return []
+    after = Order.objects.filter(id=tracking_event.order_id).values_list("status", flat=True)
+    after = after.first()
+    if after == before or after not in ROLLED_UP_EVENTS:
+        return []
+    order_level = copy(tracking_event)  # unsaved: the order's fact, built like a reported one
+    order_level.type, order_level.collo = ROLLED_UP_EVENTS[after], None
+    return seed_events_for(tracking_event=order_level)
 
 
 def _fact_effects(carrier: Carrier, fact: CarrierFact, tracking_event: TrackingEvent) -> None:

@@ -16,6 +16,7 @@ from tests.tracking.conftest import route_for
 from tracking.facts import CarrierFact
 from tracking.models import TrackingEvent
 from tracking.services import carrier_facts_apply
+from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +74,22 @@ def test_the_on_time_rate_follows_the_deliveries_carriers_report(carrier, carrie
     assert carrier_on_time_counts()[str(carrier.id)] == (1, 2)
     late.refresh_from_db()
     assert late.delivered_at == promised + datetime.timedelta(hours=3)
+
+
+def test_the_last_collo_delivered_also_tells_subscribers_the_order_is_delivered(
+    carrier, carried_order
+):
+    order = carried_order()
+    collis = list(order.collis.all())
+    assert len(collis) > 1
+    facts = [_fact(order, "ColloDeliveryCompleted", collo=collo) for collo in collis]
+
+    carrier_facts_apply(carrier=carrier, facts=facts[:-1])
+    assert not Event.objects.filter(type="OrderDeliveryCompleted").exists()
+    carrier_facts_apply(carrier=carrier, facts=facts[-1:])
+
+    [event] = Event.objects.filter(type="OrderDeliveryCompleted")
+    assert event.data["order"]["id"] == str(order.id)
+    assert Event.objects.filter(type="ColloDeliveryCompleted").count() == len(collis)
+    order.refresh_from_db()
+    assert order.status == "delivered"
