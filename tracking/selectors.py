@@ -46,11 +46,14 @@ def carrier_orders_by_reference(
     names, at most two (two means the reference is ambiguous)."""
     orders = carrier_orders(carrier=carrier, live_mode=live_mode)
     if order_id:
+        # By primary key first: an OR with creator_order_id (indexed only after the shipper)
+        # would scan every order.
         waybill_id = as_uuid(order_id)
-        query = Q(creator_order_id=order_id)
         if waybill_id is not None:
-            query |= Q(id=waybill_id)
-        orders = orders.filter(query)
+            found = list(orders.filter(id=waybill_id).select_related("shipper")[:1])
+            if found:
+                return found
+        orders = orders.filter(creator_order_id=order_id)
     elif barcode:
         orders = orders.filter(collis__barcode=barcode)
     else:
