@@ -45,7 +45,9 @@ class _Epod(FPDF):
         self.set_font("Helvetica", "B", 10)
         self.cell(45, 6, latin1(label))
         self.set_font("Helvetica", "", 10)
-        self.multi_cell(0, 6, latin1(value if value not in (None, "") else "-"))
+        self.multi_cell(
+            0, 6, latin1(value if value not in (None, "") else "-"), new_x="LMARGIN", new_y="NEXT"
+        )
 
 
 def _address(order, kind: str) -> str:
