@@ -61,3 +61,27 @@ def screenshot(request) -> Callable:
         return path
 
     return take
+
+
+@pytest.fixture
+def anonymous_page(browser, live_server) -> Iterator[Callable]:
+    """A page with no session (the receiver's), at a viewport of one's choosing:
+    ``anonymous_page(path, width, height)``; ``.requests`` lists every URL it fetched."""
+    contexts = []
+    requests: list[str] = []
+
+    def open_(path: str, width: int = 1280, height: int = 800):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        return page
+
+    open_.requests = requests
+    open_.base_url = live_server.url
+    yield open_
+    for context in contexts:
+        context.close()

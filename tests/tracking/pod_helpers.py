@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from PIL import Image
 
 from carriers.services import orders_plan
@@ -49,7 +50,8 @@ def carried_order(client, carrier, **overrides) -> Order:
 
 def move(order: Order, *statuses: str) -> Order:
     for status in statuses:
-        order = order_status_move(order=order, to=status, actor="test", reason="test")
+        with transaction.atomic():  # a move's events are written in its transaction
+            order = order_status_move(order=order, to=status, actor="test", reason="test")
     order.refresh_from_db()
     return order
 
