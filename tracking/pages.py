@@ -61,7 +61,7 @@ EVENT_TEXT = {
     "CollectionPointColloCollected": "Collected from the collection point",
     "CollectionPointColloNotCollected": "Not collected from the collection point",
     "CollectionPointColloRejected": "Refused at the collection point",
-    "EtaUpdated": "New expected delivery time",
+    "EtaUpdated": "Delivery time updated",
 }
 
 

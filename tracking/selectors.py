@@ -100,6 +100,10 @@ def eta_window(order: Order, timeline: list[TrackingEvent]) -> EtaWindow | None:
     reported = [e for e in timeline if e.eta_from or e.eta_to]
     if reported:
         last = max(reported, key=lambda e: (e.time_of_event, e.received_at))
+        # An ETA given before a failed attempt is stale: wait for the carrier's next one.
+        failed = [e for e in timeline if e.type.endswith("Failed")]
+        if failed and max(e.time_of_event for e in failed) > last.time_of_event:
+            return None
         return EtaWindow(last.eta_from, last.eta_to, "carrier")
     stop = (
         Stop.objects.filter(order=order, kind=StopKind.DELIVERY)

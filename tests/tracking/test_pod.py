@@ -37,9 +37,7 @@ def _fields(response) -> list[str]:
     return [e["field"] for e in response.json()["errors"]]
 
 
-def test_the_carrier_uploads_a_pod_and_types_come_from_the_bytes(
-    carrier_client, order, _media
-):
+def test_the_carrier_uploads_a_pod_and_types_come_from_the_bytes(carrier_client, order, _media):
     response = _post(
         carrier_client,
         order,
@@ -118,9 +116,7 @@ def test_a_second_upload_replaces_the_signature_and_adds_photos(
         ({}, "signature", "required"),
     ],
 )
-def test_bad_uploads_are_400s_naming_the_field(
-    carrier_client, order, settings, parts, field, code
-):
+def test_bad_uploads_are_400s_naming_the_field(carrier_client, order, settings, parts, field, code):
     settings.POD_IMAGE_MAX_BYTES = 20_000
     contents = {
         "png": image_bytes(),

@@ -39,14 +39,6 @@ def test_an_orders_tracking_shows_its_timeline_position_eta_and_pod(
     )
     event(
         order,
-        "EtaUpdated",
-        local(2026, 11, 24, 11, 0),
-        carrier=carrier,
-        eta_from=local(2026, 11, 24, 13, 0),
-        eta_to=local(2026, 11, 24, 14, 0),
-    )
-    event(
-        order,
         "ColloDeliveryFailed",
         local(2026, 11, 24, 13, 30),
         carrier=carrier,
@@ -57,6 +49,14 @@ def test_an_orders_tracking_shows_its_timeline_position_eta_and_pod(
         images=["https://carrier.example/d.jpg"],
         source="seed-004",
     )
+    event(  # after the failed attempt: the next try
+        order,
+        "EtaUpdated",
+        local(2026, 11, 24, 13, 45),
+        carrier=carrier,
+        eta_from=local(2026, 11, 24, 15, 0),
+        eta_to=local(2026, 11, 24, 16, 0),
+    )
     order = move(order, "picked_up")
 
     body = client_a.get(f"/api/v1/orders/{order.id}/tracking").json()
@@ -65,10 +65,10 @@ def test_an_orders_tracking_shows_its_timeline_position_eta_and_pod(
     assert body["order"]["creatorOrderId"] == order.creator_order_id
     assert [e["type"] for e in body["timeline"]] == [
         "OrderPickupCompleted",
-        "EtaUpdated",
         "ColloDeliveryFailed",
+        "EtaUpdated",
     ]
-    pickup, _, failed = body["timeline"]
+    pickup, failed, _ = body["timeline"]
     assert pickup["timeOfEvent"] == "2026-11-24T10:20:00+01:00"
     assert pickup["driver"] == {"name": "Ole"} and pickup["executor"] == {"id": "van-7"}
     assert pickup["deviation"] is None and pickup["colloBarcode"] is None
@@ -85,8 +85,8 @@ def test_an_orders_tracking_shows_its_timeline_position_eta_and_pod(
         "at": "2026-11-24T13:30:00+01:00",
     }
     assert body["eta"] == {
-        "from": "2026-11-24T13:00:00+01:00",
-        "to": "2026-11-24T14:00:00+01:00",
+        "from": "2026-11-24T15:00:00+01:00",
+        "to": "2026-11-24T16:00:00+01:00",
         "source": "carrier",
     }
     assert body["pod"] is None
@@ -144,3 +144,15 @@ def test_the_order_document_links_the_tracking_page(client_a, order, settings):
     settings.TRACKING_PAGE_BASE_URL = "https://track.example.com"
     body = client_a.get(f"/api/v1/orders/{order.id}").json()
     assert body["trackingUrl"] == f"https://track.example.com/t/{order.tracking_token}"
+
+
+def test_an_eta_given_before_a_failed_attempt_is_stale(client_a, carrier, order):
+    window = {"eta_from": local(2026, 11, 24, 13, 0), "eta_to": local(2026, 11, 24, 14, 0)}
+    event(order, "EtaUpdated", local(2026, 11, 24, 9, 0), carrier=carrier, **window)
+    event(order, "OrderDeliveryFailed", local(2026, 11, 24, 13, 30), carrier=carrier)
+    assert client_a.get(f"/api/v1/orders/{order.id}/tracking").json()["eta"] is None
+
+    window = {"eta_from": local(2026, 11, 25, 9, 0), "eta_to": local(2026, 11, 25, 11, 0)}
+    event(order, "EtaUpdated", local(2026, 11, 24, 16, 0), carrier=carrier, **window)
+    eta = client_a.get(f"/api/v1/orders/{order.id}/tracking").json()["eta"]
+    assert eta["from"] == "2026-11-25T09:00:00+01:00"
