@@ -19,6 +19,7 @@ from config.api.schema import ERROR_RESPONSES
 from config.api.views import CarrierView, ShipperView
 from config.errors import NotFound
 from tracking import documents, pod, selectors
+from tracking.api.serializers import PodSerializer
 from tracking.epod import epod_pdf
 
 POD_FIELDS = ("signatureName", "signatureTime", "signature", "photos", "deviationImages")
@@ -31,10 +32,6 @@ PodUploadSerializer = inline_serializer(
         "photos": serializers.ListField(child=serializers.ImageField(), required=False),
         "deviationImages": serializers.ListField(child=serializers.ImageField(), required=False),
     },
-)
-PodSerializer = inline_serializer(
-    "ProofOfDelivery",
-    fields={"order": serializers.DictField(), "signature": serializers.DictField()},
 )
 
 

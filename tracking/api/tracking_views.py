@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from config.api.schema import ERROR_RESPONSES
 from config.api.views import ShipperView
 from tracking import documents, selectors
-
-TrackingSerializer = inline_serializer(
-    "OrderTracking",
-    fields={
-        "order": serializers.DictField(),
-        "status": serializers.CharField(),
-        "timeline": serializers.ListField(child=serializers.DictField()),
-        "lastPosition": serializers.DictField(allow_null=True),
-        "eta": serializers.DictField(allow_null=True),
-        "pod": serializers.DictField(allow_null=True),
-        "trackingUrl": serializers.CharField(),
-    },
-)
-ColloTrackingSerializer = inline_serializer(
-    "ColloTracking",
-    fields={
-        "barcode": serializers.CharField(),
-        "order": serializers.DictField(),
-        "orderStatus": serializers.CharField(),
-        "timeline": serializers.ListField(child=serializers.DictField()),
-        "lastPosition": serializers.DictField(allow_null=True),
-    },
-)
+from tracking.api.serializers import ColloTrackingSerializer, OrderTrackingSerializer
 
 
 class OrderTrackingView(ShipperView):
@@ -46,7 +23,7 @@ class OrderTrackingView(ShipperView):
             "delivery stop's, else the promised one (`eta.source`); null once delivered. "
             "`pod` links the proof of delivery once there is one."
         ),
-        responses={200: TrackingSerializer, **ERROR_RESPONSES},
+        responses={200: OrderTrackingSerializer, **ERROR_RESPONSES},
     )
     def get(self, request, order_id):
         order = selectors.shipper_order_get(tenant=self.tenant, order_id=order_id)
