@@ -16,7 +16,10 @@ CHROMIUM = os.environ.get("WAYBILL_CHROMIUM") or shutil.which("chromium")
 TIMEOUT_MS = 30_000
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API runs, its event loop is the
+# thread's, and any later test in the same process that runs asyncio (webhook deliveries)
+# would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
     if not CHROMIUM:
         pytest.skip("no Chromium here: apt-get install chromium (or set WAYBILL_CHROMIUM)")
