@@ -143,6 +143,22 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
+# Uploaded files (proofs of delivery) go through Django's storage API: local files under the
+# var dir unless STORAGES says otherwise. They are never served from MEDIA_URL: only through
+# the signed, expiring links of ``tracking.pod``.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+MEDIA_URL = "media/"
+# What a proof-of-delivery image may be (PNG, JPEG or WebP, told from its bytes).
+POD_IMAGE_MAX_BYTES = env.int("POD_IMAGE_MAX_BYTES", default=5_000_000)
+POD_IMAGE_MAX_SIDE_PX = env.int("POD_IMAGE_MAX_SIDE_PX", default=4096)
+POD_IMAGE_MIN_SIDE_PX = env.int("POD_IMAGE_MIN_SIDE_PX", default=16)
+POD_MAX_IMAGES = env.int("POD_MAX_IMAGES", default=20)
+# Where the receiver's tracking page (/t/<token>) is served, e.g. https://track.example.com;
+# empty: order documents carry the path alone.
+TRACKING_PAGE_BASE_URL = env.str("TRACKING_PAGE_BASE_URL", default="").rstrip("/")
+# How long a signed link to a POD image (API, tracking page) stays valid.
+POD_LINK_MAX_AGE_S = env.int("POD_LINK_MAX_AGE_S", default=900)
+
 # Ordinary requests are capped at 1 MB; the bulk endpoint sets its own, larger cap.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_000_000)
 API_MAX_BULK_BODY_BYTES = env.int("API_MAX_BULK_BODY_BYTES", default=16_000_000)

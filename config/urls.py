@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from config.api.errors import json_not_found
 from config.health import healthz
+from tracking.api.pod_views import pod_image_serve
+from tracking.pages import tracking_page
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -18,6 +20,10 @@ urlpatterns = [
     path("api/v1/", include("carriers.api.urls")),
     path("api/v1/", include("routing.api.urls")),
     path("api/v1/", include("tracking.api.urls")),
+    path("api/v1/", include("tracking.api.pod_urls")),
+    # The receiver's tracking page and the signed POD image links: the token is the grant.
+    path("t/<str:token>", tracking_page, name="tracking-page"),
+    path("pod/images/<str:token>", pod_image_serve, name="pod-image"),
     # Last: whatever else is under /api/ answers the API's JSON 404, never Django's HTML page.
     re_path(r"^api/", json_not_found),
 ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+
 from config.money import money_text
 from config.times import iso_local, order_zone
 from orders.models import Collo, Order, OrderLine
@@ -91,6 +93,12 @@ def order_reference(order: Order) -> dict[str, Any]:
     }
 
 
+def tracking_url(order: Order) -> str:
+    """The receiver's tracking page (``/t/<token>``), absolute when the site's public base
+    URL is configured."""
+    return f"{settings.TRACKING_PAGE_BASE_URL}/t/{order.tracking_token}"
+
+
 def order_document(
     order: Order,
     *,
@@ -127,6 +135,7 @@ def order_document(
         "goneFromPosAt": iso_local(order.gone_from_pos_at, zone),
         "createdAt": iso_local(order.created_at, zone),
         "updatedAt": iso_local(order.updated_at, zone),
+        "trackingUrl": tracking_url(order),
     }
 
 

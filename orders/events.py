@@ -93,6 +93,7 @@ class OrderDetails(PayloadModel):
     goneFromPosAt: str | None  # noqa: N815
     createdAt: str | None  # noqa: N815
     updatedAt: str | None  # noqa: N815
+    trackingUrl: str  # noqa: N815  the receiver's tracking page
     correlationId: str  # noqa: N815
     timeOfEvent: str  # noqa: N815
 

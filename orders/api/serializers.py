@@ -309,6 +309,7 @@ class OrderSerializer(StrictSerializer):
     )
     createdAt = serializers.DateTimeField(read_only=True)  # noqa: N815
     updatedAt = serializers.DateTimeField(read_only=True)  # noqa: N815
+    trackingUrl = serializers.CharField(read_only=True)  # noqa: N815
 
     def to_internal_value(self, data):
         if isinstance(data, dict):

@@ -16,7 +16,10 @@ CHROMIUM = os.environ.get("WAYBILL_CHROMIUM") or shutil.which("chromium")
 TIMEOUT_MS = 30_000
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API runs, its event loop is the
+# thread's, and any later test in the same process that runs asyncio (webhook deliveries)
+# would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
     if not CHROMIUM:
         pytest.skip("no Chromium here: apt-get install chromium (or set WAYBILL_CHROMIUM)")
@@ -61,3 +64,27 @@ def screenshot(request) -> Callable:
         return path
 
     return take
+
+
+@pytest.fixture
+def anonymous_page(browser, live_server) -> Iterator[Callable]:
+    """A page with no session (the receiver's), at a viewport of one's choosing:
+    ``anonymous_page(path, width, height)``; ``.requests`` lists every URL it fetched."""
+    contexts = []
+    requests: list[str] = []
+
+    def open_(path: str, width: int = 1280, height: int = 800):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        return page
+
+    open_.requests = requests
+    open_.base_url = live_server.url
+    yield open_
+    for context in contexts:
+        context.close()

@@ -13,7 +13,8 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     base = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"SECRET_KEY", "DEBUG", "HTTPS", "ALLOWED_HOSTS"}
+        # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for their process; no deployment does.
+        if key not in {"SECRET_KEY", "DEBUG", "HTTPS", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     # No .env: the process sees only what a deployment would set.
     base.update({"WAYBILL_ENV_FILE": "", **env})

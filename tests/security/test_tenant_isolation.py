@@ -27,6 +27,7 @@ from orders.models import Order, OrderStatus
 from routing.models import Depot, Gate, OptimizationJob, Route, Stop, VehicleGroup
 from tests.carriers.conftest import plannable_payload
 from tests.factories import CarrierFactory, ServiceFactory, ShipperFactory
+from tracking.models import ProofOfDelivery
 from webhooks.models import Delivery, Event, Subscription
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +132,8 @@ def world():
     plan = order.plans.get(is_current=True)
     assert plan.carrier_id == carrier.id, "the owner's order must be on the carrier's manifest"
     route = _route_with(order)
+    # A proof of delivery, so the POD reads have something to show their owner.
+    ProofOfDelivery.objects.create(order=order, carrier=carrier, signed_by="A's receiver")
     tenant_a = Tenant.of_shipper(shipper_a, live_mode=False)
     event = Event.objects.of(tenant_a).first()
     delivery = Delivery.objects.of(tenant_a).first()
@@ -143,6 +146,7 @@ def world():
         "event_id": str(event.id),
         "delivery_id": str(delivery.id),
         "route_id": str(route.id),
+        "barcode": order.collis.first().barcode,
     }
     # A's rows by id: none may appear in an answer to anyone else.
     secrets = {str(order.id), str(plan.id), str(route.id), subscription.json()["id"]}
@@ -199,7 +203,8 @@ def _call(client: APIClient, method: str, path: str, body=None) -> tuple[int, st
         response = client.get(path)
     else:
         response = getattr(client, method)(path, body, format="json")
-    return response.status_code, response.content.decode()
+    # errors="replace": a PDF (the ePOD) is bytes; its order id is in its plain metadata.
+    return response.status_code, response.content.decode(errors="replace")
 
 
 def _kind(view) -> str | None:
