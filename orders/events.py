@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from config.times import iso_local, order_zone
-from orders.documents import order_document, order_reference
+from orders.documents import location_document, order_document, order_reference
 from webhooks.catalogue import EventName, EventVersion, declare
 from webhooks.payloads.common import OrderRef, PayloadModel, PhoneV2
 
@@ -140,6 +140,20 @@ def order_event_target(order) -> dict[str, Any]:
         "root_entity_type": "ORDER",
         "root_entity_id": order.id,
         "root_entity_ref": order.creator_order_id,
+    }
+
+
+def seed_location(order, kind: str) -> dict[str, Any]:
+    """A pickup or delivery location as the seed 004 events show it."""
+    document = location_document(order, kind)
+    return {
+        "address": {
+            "primary": document["address"]["primary"],
+            "secondary": document["address"]["secondary"] or None,
+        },
+        # Seed 004: 0, 0 where the address could not be geocoded.
+        "position": document["position"] or {"latitude": 0.0, "longitude": 0.0},
+        "timeZone": document["timeZone"],
     }
 
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from config.times import DELIVERY, PICKUP, iso_local, order_zone, route_zone
-from orders.documents import location_document, order_reference
+from orders.documents import order_reference
+from orders.events import seed_location
 from routing.documents import route_reference
 from webhooks.catalogue import EventName, EventVersion, builders_attach, declare
 from webhooks.payloads.common import OrderRef, PayloadModel, RouteRef
@@ -98,18 +99,6 @@ def _contact(contact: dict | None) -> dict:
     }
 
 
-def _location(order, kind: str) -> dict:
-    document = location_document(order, kind)
-    return {
-        "address": {
-            "primary": document["address"]["primary"],
-            "secondary": document["address"]["secondary"] or None,
-        },
-        "position": document["position"] or {"latitude": 0.0, "longitude": 0.0},
-        "timeZone": document["timeZone"],
-    }
-
-
 def _frame(start: datetime | None, end: datetime | None, fallback: datetime, zone: str) -> dict:
     return {
         "from": iso_local(start or fallback, zone),
@@ -122,8 +111,8 @@ def order_added_to_route_v2(*, order, route, stop, time_of_event: datetime) -> d
     return {
         "order": order_reference(order),
         "route": route_reference(route),
-        "deliveryLocation": _location(order, "delivery"),
-        "pickupLocation": _location(order, "pickup"),
+        "deliveryLocation": seed_location(order, "delivery"),
+        "pickupLocation": seed_location(order, "pickup"),
         "deliveryContact": _contact(order.delivery_contact),
         "pickupContact": _contact(order.pickup_contact),
         # Goods are loaded at the depot when the route leaves its gate.

@@ -22,8 +22,8 @@ from typing import Any
 from django.db.models import Prefetch
 
 from config.times import DELIVERY, PICKUP, iso_local, order_zone, route_zone
-from orders.documents import location_document, order_reference
-from orders.events import order_event_target
+from orders.documents import order_reference
+from orders.events import order_event_target, seed_location
 from orders.models import Order
 from routing.documents import route_reference
 from routing.models import Route, Stop
@@ -186,19 +186,6 @@ def _driver_v1(fact: Applied) -> dict[str, Any]:
     }
 
 
-def _location(order, kind: str) -> dict[str, Any]:
-    document = location_document(order, kind)
-    return {
-        "address": {
-            "primary": document["address"]["primary"],
-            "secondary": document["address"]["secondary"] or None,
-        },
-        # Seed 004: 0, 0 where the address could not be geocoded.
-        "position": document["position"] or {"latitude": 0.0, "longitude": 0.0},
-        "timeZone": document["timeZone"],
-    }
-
-
 def _route_ref(fact: Applied) -> dict[str, Any]:
     """The own-fleet route the order is on; an order a carrier service carries is on none
     of Waybill's: an empty reference with the carrier as its executor."""
@@ -250,10 +237,10 @@ def _order_event(fact: Applied, *, pickup: bool, deviation: bool) -> dict[str, A
     data: dict[str, Any] = {
         "order": order_reference(order),
         "route": _route_ref(fact),
-        "deliveryLocation": _location(order, DELIVERY),
+        "deliveryLocation": seed_location(order, DELIVERY),
     }
     if pickup:
-        data["pickupLocation"] = _location(order, PICKUP)
+        data["pickupLocation"] = seed_location(order, PICKUP)
     data["deliveryContact"] = _contact_v2(order.delivery_contact)
     data["pickupContact"] = _contact_v2(order.pickup_contact)
     data["driver"] = _driver_v2(fact)
@@ -295,7 +282,7 @@ def order_return_completed_v1(*, fact: Applied) -> dict:
     """The goods are back at the pickup location: its name and position (the reported
     position when the carrier sent one)."""
     order, te = fact.order, fact.tracking_event
-    pickup = _location(order, PICKUP)
+    pickup = seed_location(order, PICKUP)
     position = (
         {"latitude": te.latitude, "longitude": te.longitude}
         if te.latitude is not None and te.longitude is not None
@@ -325,7 +312,7 @@ def order_geo_location_failed_v1(
     location's zone, so pass ``time_zone=order_zone(order, kind)`` to ``event_build``."""
     return {
         "order": order_reference(order),
-        "location": _location(order, kind),
+        "location": seed_location(order, kind),
         "correlationId": "",
         "timeOfEvent": iso_local(time_of_event, order_zone(order, kind)),
     }
@@ -354,8 +341,8 @@ def collo_pickup_completed_v1(*, fact: Applied) -> dict:
         **_collo_head(fact),
         "route": _route_ref(fact),
         "driver": _driver_v1(fact),
-        "pickupLocation": _location(order, PICKUP),
-        "deliveryLocation": _location(order, DELIVERY),
+        "pickupLocation": seed_location(order, PICKUP),
+        "deliveryLocation": seed_location(order, DELIVERY),
         "deliveryTimeFrame": _delivery_frame(fact),
         "deliveryEta": iso_local(_delivery_eta(fact), order_zone(order, DELIVERY)),
         "pickupContact": _contact_v1(order.pickup_contact),
@@ -370,7 +357,7 @@ def collo_delivery_arrived_v1(*, fact: Applied) -> dict:
         "route": _route_ref(fact),
         "driver": _driver_v1(fact),
         "deliveryTimeFrame": _delivery_frame(fact),
-        "deliveryLocation": _location(order, DELIVERY),
+        "deliveryLocation": seed_location(order, DELIVERY),
         "pickupContact": _contact_v1(order.pickup_contact),
         "deliveryContact": _contact_v1(order.delivery_contact) or _contact_v1({"name": ""}),
     }
@@ -386,7 +373,7 @@ def collo_delivery_completed_v1(*, fact: Applied) -> dict:
         "routeTags": route["tags"],
         "fulfillerId": _executor(fact)["id"],
         "driver": _driver_v1(fact),
-        "deliveryLocation": _location(order, DELIVERY),
+        "deliveryLocation": seed_location(order, DELIVERY),
         "pickupContact": _contact_v1(order.pickup_contact),
         "deliveryContact": _contact_v1(order.delivery_contact) or _contact_v1({"name": ""}),
     }
@@ -399,7 +386,7 @@ def collo_delivery_failed_v1(*, fact: Applied) -> dict:
         **_collo_head(fact),
         "route": _route_ref(fact),
         "driver": _driver_v1(fact),
-        "deliveryLocation": _location(order, DELIVERY),
+        "deliveryLocation": seed_location(order, DELIVERY),
         "deliveryContact": _contact_v1(order.delivery_contact) or _contact_v1({"name": ""}),
         "reasonId": str(deviation.get("code") or ""),
         "reason": str(deviation.get("text") or ""),
@@ -411,7 +398,7 @@ def collo_loaded_on_linehaul_v1(*, fact: Applied) -> dict:
     reported when there is one. The linehaul is the route when Waybill knows it, else the
     carrier's own id for it as reported."""
     order, collo, te = fact.order, fact.collo, fact.tracking_event
-    pickup = _location(order, PICKUP)
+    pickup = seed_location(order, PICKUP)
     position = (
         {"latitude": te.latitude, "longitude": te.longitude}
         if te.latitude is not None and te.longitude is not None
@@ -452,7 +439,7 @@ def _collection_point(fact: Applied) -> dict[str, Any]:
     """A collection point is the order's delivery location (Waybill has no registry of
     them): its id as the carrier reported it, else the executor's."""
     order, collo, te = fact.order, fact.collo, fact.tracking_event
-    delivery = _location(order, DELIVERY)
+    delivery = seed_location(order, DELIVERY)
     address = delivery["address"]
     primary = ", ".join(p for p in (address["primary"], address["secondary"]) if p)
     return {

@@ -7,11 +7,9 @@ from accounts.services import KEY_PREFIXES, api_key_hash, api_key_touch
 from accounts.tenancy import Tenant
 
 
-@dataclass(frozen=True)
-class ApiPrincipal:
-    """Who is calling: the key, and the tenant it acts for (built once, here)."""
+class TenantPrincipal:
+    """What every API principal answers from its tenant (built once, at authentication)."""
 
-    api_key: ApiKey
     tenant: Tenant
 
     is_authenticated = True
@@ -32,6 +30,14 @@ class ApiPrincipal:
     @property
     def scope(self) -> str:
         return self.tenant.scope
+
+
+@dataclass(frozen=True)
+class ApiPrincipal(TenantPrincipal):
+    """Who is calling: the key, and the tenant it acts for."""
+
+    api_key: ApiKey
+    tenant: Tenant
 
     @property
     def actor(self) -> str:

@@ -6,33 +6,18 @@ from dataclasses import dataclass
 
 from rest_framework import authentication, exceptions
 
+from accounts.api.authentication import TenantPrincipal
 from accounts.tenancy import Tenant
 from tracking.models import CarrierEventsToken
 from tracking.selectors import carrier_events_token_find
 
 
 @dataclass(frozen=True)
-class EventsTokenPrincipal:
+class EventsTokenPrincipal(TenantPrincipal):
     """Who is calling: a carrier's events token, and the tenant (carrier, mode) it acts for."""
 
     token: CarrierEventsToken
     tenant: Tenant
-
-    is_authenticated = True
-    is_anonymous = False
-    shipper = None
-
-    @property
-    def carrier(self):
-        return self.tenant.carrier
-
-    @property
-    def live_mode(self) -> bool:
-        return self.tenant.live_mode
-
-    @property
-    def scope(self) -> str:
-        return self.tenant.scope
 
     @property
     def actor(self) -> str:
