@@ -17,7 +17,7 @@ from webhooks import services
 
 pytestmark = pytest.mark.e2e
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "seed-events"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "seed-events"
 
 
 def _client(**tenant) -> APIClient:

@@ -14,7 +14,7 @@ from tests.carriers.conftest import plannable_payload
 from tests.conftest import _client
 from tests.factories import ServiceFactory
 
-FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"  # copies of shared/fixtures
 SEED_EVENTS = FIXTURES / "seed-events"
 MALFORMED = FIXTURES / "seed-events-malformed"
 
