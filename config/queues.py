@@ -30,6 +30,7 @@ TASK_KINDS = {
     "orders.tasks.pos_fetch_sweep": POS_FETCHES,
     # One short outbound lookup per order, rate limited; nothing waits on it.
     "orders.tasks.order_geocode": DEFAULT,
+    "orders.tasks.geocoding_sweep": DEFAULT,
     "routing.tasks.job_run": ROUTING,
     # The routing sweeper only re-queues lost jobs: it must not wait behind a solving one.
     "routing.tasks.jobs_sweep": DEFAULT,

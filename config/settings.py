@@ -261,6 +261,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "carriers.tasks.planning_sweep",
         "schedule": timedelta(seconds=env.float("PLANNING_SWEEP_INTERVAL_S", default=30)),
     },
+    "geocoding-sweeper": {
+        "task": "orders.tasks.geocoding_sweep",
+        "schedule": timedelta(seconds=env.float("GEOCODING_SWEEP_INTERVAL_S", default=60)),
+    },
     "routing-job-sweeper": {
         "task": "routing.tasks.jobs_sweep",
         "schedule": timedelta(minutes=1),
@@ -284,6 +288,8 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 # An order whose planning task waited this long untaken is lost (see WEBHOOK_QUEUE_LEASE)
 # and queued again; an order the broker refused is queued again at the next sweep.
 PLANNING_QUEUE_LEASE = timedelta(seconds=env.float("PLANNING_QUEUE_LEASE_S", default=300))
+# Longer than a geocoding task's retries take (30 s + 2 min + 10 min, and its rate limit).
+GEOCODING_QUEUE_LEASE = timedelta(seconds=env.float("GEOCODING_QUEUE_LEASE_S", default=1200))
 # Order tags in these namespaces (the part before the colon) are handling requirements: only
 # a service listing the tag may carry the order. Any tag some service lists is one too.
 CARRIER_REQUIREMENT_TAG_NAMESPACES = env.list(

@@ -22,12 +22,14 @@ from typing import Protocol
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from carriers.services import planning_request
 from config.outbound import UnsafeTarget, outbound_session
 from config.queue import enqueue
+from config.sweeping import queue_room, rows_take
 from config.times import DELIVERY, PICKUP, order_zone
 from orders.events import order_event_target
 from orders.models import PLANNABLE, Order, OrderHistory
@@ -38,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 # The order document's keys whose change may leave a place without a position.
 LOCATION_KEYS = {"pickupLocation": PICKUP, "deliveryLocation": DELIVERY}
+# What one sweep may queue, and the most geocoding messages it lets wait in the queue.
+GEOCODING_SWEEP_LIMIT = 1_000
+GEOCODING_SWEEP_QUEUE_CEILING = 50
 GEOCODING_ACTOR = "geocoder"
 
 
@@ -165,33 +170,70 @@ def _query(order: Order, kind: str) -> GeoQuery:
 
 
 def geocoding_request(*, orders: Iterable[Order], changed: Iterable[str] | None = None) -> None:
-    """Queue, after the caller's commit, geocoding of the orders that lack a position.
+    """Ask for geocoding of the orders that lack a position: flagged and stamped in the
+    caller's transaction, queued after its commit (a refused publish clears the stamp, and the
+    sweeper queues the order again).
 
     ``changed`` is None for new orders, else the document keys an update changed: only a
-    changed location asks again. A location now sent with its position clears the flag.
+    changed location asks again. A location now sent with its position clears the flags.
     """
     if not settings.GEOCODER_URL:
         return
     if changed is not None and LOCATION_KEYS.keys().isdisjoint(changed):
         return
-    order_ids = []
+    asking, settled = [], []
     for order in orders:
-        if places_to_geocode(order):
-            order_ids.append(str(order.id))
-        elif order.geo_location_failed_at is not None:
-            order.geo_location_failed_at = None
-            Order.objects.filter(id=order.id).update(geo_location_failed_at=None)
-    if order_ids:
-        transaction.on_commit(lambda: _geocoding_queue(order_ids))
+        (asking if places_to_geocode(order) else settled).append(order.id)
+    if settled:
+        Order.objects.filter(id__in=settled).filter(
+            Q(needs_geocoding=True) | Q(geo_location_failed_at__isnull=False)
+        ).update(needs_geocoding=False, geocoding_queued_at=None, geo_location_failed_at=None)
+    if asking:
+        Order.objects.filter(id__in=asking).update(
+            needs_geocoding=True, geocoding_queued_at=timezone.now()
+        )
+        ids = [str(i) for i in asking]
+        transaction.on_commit(lambda: _geocoding_queue(ids))
 
 
 def _geocoding_queue(order_ids: list[str]) -> None:
     from orders.tasks import order_geocode as order_geocode_task
 
     for order_id in order_ids:
-        # A refused publish is logged by enqueue; the order stays without a position until
-        # its address changes again (no sweeper: see the README's "Geocoding").
-        enqueue(order_geocode_task, order_id)
+        enqueue(
+            order_geocode_task,
+            order_id,
+            on_failure=lambda order_id=order_id: Order.objects.filter(id=order_id).update(
+                geocoding_queued_at=None
+            ),
+        )
+
+
+def geocoding_sweep(*, now=None, limit: int = GEOCODING_SWEEP_LIMIT) -> int:
+    """Queue geocoding for orders that ask for it and are lost: no task out for them, or their
+    task waited past ``GEOCODING_QUEUE_LEASE`` (longer than its retries take). Returns how
+    many were queued."""
+    from orders.tasks import order_geocode as order_geocode_task
+
+    if not settings.GEOCODER_URL:
+        return 0
+    room = queue_room(order_geocode_task, ceiling=GEOCODING_SWEEP_QUEUE_CEILING)
+    if not room:
+        return 0
+    now = now or timezone.now()
+    asking = Order.objects.filter(needs_geocoding=True)
+    lost = [
+        asking.filter(geocoding_queued_at__isnull=True).order_by("updated_at"),
+        asking.filter(geocoding_queued_at__lt=now - settings.GEOCODING_QUEUE_LEASE).order_by(
+            "geocoding_queued_at"
+        ),
+    ]
+    with transaction.atomic():
+        ids = rows_take(lost, limit=min(limit, room), stamp={"geocoding_queued_at": now})
+        transaction.on_commit(lambda: _geocoding_queue([str(i) for i in ids]))
+    if ids:
+        logger.info("Geocoding sweeper queued %d orders.", len(ids))
+    return len(ids)
 
 
 # --- the lookup ---------------------------------------------------------------------------
@@ -252,6 +294,10 @@ def _geocoding_store(
     if not stored and not failures:
         return "nothing stored: the order changed meanwhile"
     order.geo_location_failed_at = now if failures else None
+    # Done unless a place still lacks its position while the task retries the service.
+    order.needs_geocoding = not failures and bool(places_to_geocode(order))
+    if not order.needs_geocoding:
+        order.geocoding_queued_at = None
     replan = bool(stored) and order.status in PLANNABLE
     if replan:
         order.needs_planning, order.planning_queued_at = True, now

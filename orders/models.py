@@ -115,6 +115,10 @@ class Order(models.Model):
     tracking_token = models.CharField(max_length=43, unique=True, default=tracking_token_new)
     # Geocoding found no position for an order sent without one: dispatchers look at it.
     geo_location_failed_at = models.DateTimeField(null=True, blank=True)
+    # A place lacks its position and the geocoder has not answered yet; with when its task was
+    # queued (None when none is out), so the sweeper queues again only what was lost.
+    needs_geocoding = models.BooleanField(default=False)
+    geocoding_queued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -136,6 +140,11 @@ class Order(models.Model):
                 fields=["planning_queued_at"],
                 condition=models.Q(needs_planning=True),
                 name="order_needs_planning",
+            ),
+            models.Index(
+                fields=["geocoding_queued_at"],
+                condition=models.Q(needs_geocoding=True),
+                name="order_needs_geocoding",
             ),
         ]
 

@@ -30,3 +30,8 @@ def order_geocode(self, order_id: str) -> str:
         return geocoding.order_geocode(order_id=order_id, last_attempt=retries >= self.max_retries)
     except geocoding.GeocoderUnavailable as exc:
         raise self.retry(exc=exc, countdown=GEOCODING_RETRY_COUNTDOWNS_S[retries]) from exc
+
+
+@shared_task
+def geocoding_sweep() -> int:
+    return geocoding.geocoding_sweep()

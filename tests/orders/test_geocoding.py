@@ -238,3 +238,63 @@ def test_dispatchers_find_the_orders_geocoding_failed_for(client, client_a):
     assert "Geocoding failed" in response.content.decode()
     assert failed["creatorOrderId"] in response.content.decode()
     assert fine["creatorOrderId"] not in response.content.decode()
+
+
+def test_the_sweeper_geocodes_an_order_whose_message_was_lost_and_only_that(
+    client_a, geocoder_url, httpserver, settings, django_capture_on_commit_callbacks
+):
+    """Queued with the order (to a queue nothing consumes here), the task is then lost: the
+    sweeper leaves the order alone while its lease runs, and queues it once it has run out;
+    a geocoded order is asked about no more."""
+    from datetime import timedelta
+
+    from config.celery_app import app
+    from orders.geocoding import geocoding_sweep
+
+    httpserver.expect_request("/geo/search").respond_with_json(COPENHAGEN)
+    order = _create(client_a, _without_position(), django_capture_on_commit_callbacks)
+    order.refresh_from_db()
+    assert order.needs_geocoding and order.geocoding_queued_at is not None
+    assert order.delivery_latitude is None and not httpserver.log
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert geocoding_sweep() == 0  # its message may still be on its way
+
+    lost = order.geocoding_queued_at - settings.GEOCODING_QUEUE_LEASE - timedelta(seconds=1)
+    Order.objects.filter(id=order.id).update(geocoding_queued_at=lost)
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert geocoding_sweep() == 1
+        order.refresh_from_db()
+        assert (order.delivery_latitude, order.delivery_longitude) == (55.662128, 12.577972)
+        assert not order.needs_geocoding and order.geocoding_queued_at is None
+        with django_capture_on_commit_callbacks(execute=True):
+            assert geocoding_sweep() == 0
+    finally:
+        app.conf.task_always_eager = False
+    assert len(httpserver.log) == 1
+
+
+def test_a_publish_the_broker_refuses_leaves_the_order_to_the_sweeper(
+    client_a, geocoder_url, eager, httpserver, django_capture_on_commit_callbacks, monkeypatch
+):
+    from orders import tasks
+    from orders.geocoding import geocoding_sweep
+
+    httpserver.expect_request("/geo/search").respond_with_json(COPENHAGEN)
+    publish = tasks.order_geocode.apply_async
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionRefusedError("the broker is down")
+
+    monkeypatch.setattr(tasks.order_geocode, "apply_async", broker_down)
+    order = _create(client_a, _without_position(), django_capture_on_commit_callbacks)
+    order.refresh_from_db()
+    assert order.needs_geocoding and order.geocoding_queued_at is None  # nothing is out
+
+    monkeypatch.setattr(tasks.order_geocode, "apply_async", publish)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert geocoding_sweep() == 1
+    order.refresh_from_db()
+    assert order.delivery_latitude == 55.662128 and not order.needs_geocoding
