@@ -705,11 +705,16 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    # Both end in KeyboardInterrupt, so the finally clauses stop gunicorn.
+def interrupts_raise() -> None:
+    """Ctrl-C and SIGTERM both end in KeyboardInterrupt, so every ``finally`` stops what the
+    benchmark started."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    interrupts_raise()
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     env = server_env(database_url)
     run_id = f"b{time.strftime('%Y%m%d%H%M%S')}{secrets.token_hex(2)}"

@@ -78,7 +78,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -91,6 +90,7 @@ from bench.ingest import (  # noqa: E402
     BenchError,
     database_ensure,
     free_port,
+    interrupts_raise,
     make_order,
     manage,
     percentile,
@@ -823,14 +823,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    interrupts_raise()
     database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     redis_url = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
     run_id = f"{time.strftime('%Y%m%d%H%M%S')}{secrets.token_hex(2)}"

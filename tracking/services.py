@@ -131,8 +131,9 @@ def _fact_apply(carrier: Carrier, fact: CarrierFact) -> FactResult:
     with transaction.atomic():
         if fact.order is not None:
             fact.order = _lock_order(fact.order.id)
-        if fact.external_id and _seen(carrier, fact.external_id):
-            return FactResult(FactOutcome.DUPLICATE, _seen(carrier, fact.external_id))
+        seen = _seen(carrier, fact.external_id) if fact.external_id else None
+        if seen:
+            return FactResult(FactOutcome.DUPLICATE, seen)
         last = selectors.last_applied_time(order=fact.order, collo=fact.collo, route=fact.route)
         tracking_event = _tracking_event_store(
             carrier, fact, last is None or fact.time_of_event >= last
@@ -148,7 +149,8 @@ def _fact_apply(carrier: Carrier, fact: CarrierFact) -> FactResult:
             TrackingEvent.objects.filter(id=tracking_event.id).update(applied=False)
             return FactResult(FactOutcome.REFUSED, str(tracking_event.id), exc)
         events = seed_events_for(tracking_event=tracking_event)
-        events += _rolled_up_events(tracking_event, before)
+        after = fact.order.status if fact.order is not None else None  # the writer set it
+        events += _rolled_up_events(tracking_event, before, after)
         if events:
             events_append(events=events)
     outcome = FactOutcome.APPLIED if tracking_event.applied else FactOutcome.RECORDED
@@ -202,11 +204,9 @@ ROLLED_UP_EVENTS = {
 }
 
 
-def _rolled_up_events(tracking_event: TrackingEvent, before: str | None) -> list:
+def _rolled_up_events(tracking_event: TrackingEvent, before: str | None, after: str | None) -> list:
     if not tracking_event.applied or tracking_event.type not in COLLO_FACTS:
         return []
-    after = Order.objects.filter(id=tracking_event.order_id).values_list("status", flat=True)
-    after = after.first()
     if after == before or after not in ROLLED_UP_EVENTS:
         return []
     order_level = copy(tracking_event)  # unsaved: the order's fact, built like a reported one

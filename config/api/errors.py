@@ -151,9 +151,10 @@ def error_response(status: int, detail: str | None = None) -> JsonResponse:
     """An answer that has only a status, in the one error shape."""
     kind = STATUS_TYPES.get(status, "server_error" if status >= 500 else "error")
     if detail is None:
-        # ``int in HTTPStatus`` raises TypeError before Python 3.12.
-        known = status in HTTPStatus._value2member_map_
-        detail = f"{HTTPStatus(status).phrase}." if known else "Error."
+        try:
+            detail = f"{HTTPStatus(status).phrase}."
+        except ValueError:  # a status HTTP does not name
+            detail = "Error."
     return JsonResponse({"type": kind, "detail": detail, "errors": []}, status=status)
 
 
