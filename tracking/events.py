@@ -569,10 +569,12 @@ for _name, _builders in BUILDERS.items():
 # --- which events an applied fact sends ---------------------------------------------------
 
 
-def seed_events_for(*, tracking_event) -> list[PendingEvent]:
+def seed_events_for(*, tracking_event, known=None) -> list[PendingEvent]:
     """The outgoing events of one applied ``TrackingEvent``, built from Waybill's state (the
     order, collo, route as they are after the fact), in the seed's shape; call it after the
-    statuses moved and append them in the same transaction.
+    statuses moved and append them in the same transaction. ``known``, a
+    ``tracking.selectors.TimelineState`` holding the event's order, saves reading its stops
+    and last ETA again (the event's ``order`` is then taken as loaded, with its shipper).
 
     - An order fact: its event to the order's shipper.
     - A collo fact: its event for the collo, or for each of the order's collis when the fact
@@ -590,7 +592,7 @@ def seed_events_for(*, tracking_event) -> list[PendingEvent]:
         return _route_events(tracking_event)
     if kind not in ORDER_FACTS | COLLO_FACTS or tracking_event.order_id is None:
         return []
-    facts = _applied_load(tracking_event, with_eta=kind in _NEEDS_ETA)
+    facts = _applied_load(tracking_event, with_eta=kind in _NEEDS_ETA, known=known)
     events = []
     for fact in facts:
         target = order_event_target(fact.order)
@@ -658,17 +660,21 @@ def _route_load(route_id):
     )
 
 
-def _applied_load(tracking_event, *, with_eta: bool) -> list[Applied]:
+def _applied_load(tracking_event, *, with_eta: bool, known=None) -> list[Applied]:
     """One ``Applied`` per event to build: the collo's, or each of the order's collis for a
     collo fact that named only the order, or the order's."""
-    order = Order.objects.select_related("shipper").get(id=tracking_event.order_id)
-    # The stop of the order's latest route; the fact's own route when it named another.
-    stop = (
-        Stop.objects.select_related("route__vehicle_group__depot")
-        .filter(order=order)
-        .order_by("-route__created_at")
-        .first()
-    )
+    if known is not None:
+        order = tracking_event.order
+        stop = known.latest_stop(order.id)
+    else:
+        order = Order.objects.select_related("shipper").get(id=tracking_event.order_id)
+        # The stop of the order's latest route; the fact's own route when it named another.
+        stop = (
+            Stop.objects.select_related("route__vehicle_group__depot")
+            .filter(order=order)
+            .order_by("-route__created_at")
+            .first()
+        )
     route = stop.route if stop is not None else None
     if tracking_event.route_id is not None and tracking_event.route_id != getattr(
         route, "id", None
@@ -686,7 +692,9 @@ def _applied_load(tracking_event, *, with_eta: bool) -> list[Applied]:
         stop=stop,
         carrier=tracking_event.carrier,  # loaded here, not in the builder
     )
-    if with_eta:
+    if with_eta and known is not None:
+        fact.eta_from, fact.eta_to = known.last_eta(order.id)
+    elif with_eta:
         fact.eta_from, fact.eta_to = (
             TrackingEvent.objects.filter(order=order, eta_from__isnull=False)
             .order_by("-time_of_event", "-received_at")

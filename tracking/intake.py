@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from carriers.models import Carrier
-from config.errors import Conflict, InvalidInput, NotFound
+from config.errors import Conflict, InvalidInput, NotFound, WaybillError
 from tracking import selectors
 from tracking.facts import (
     COLLO_FACTS,
@@ -190,6 +190,47 @@ def is_seed_envelope(item: Any) -> bool:
 def intake_item_parse(*, carrier: Carrier, live_mode: bool, item: Any) -> CarrierFact:
     """One posted item as a fact, its order (collo, route) resolved among what ``carrier``
     carries in ``live_mode``. Raises InvalidInput, NotFound or Conflict."""
+    [parsed] = intake_items_parse(carrier=carrier, live_mode=live_mode, items=[item])
+    if isinstance(parsed, WaybillError):
+        raise parsed
+    return parsed
+
+
+def intake_items_parse(
+    *, carrier: Carrier, live_mode: bool, items: list
+) -> list[CarrierFact | WaybillError]:
+    """Each posted item as a fact (``intake_item_parse``), or the error that refuses it; the
+    orders named by Waybill id are looked up together."""
+    read: list = []
+    for item in items:
+        try:
+            read.append(_item_read(item))
+        except WaybillError as exc:
+            read.append(exc)
+    waybill_ids = {
+        selectors.as_uuid(value)
+        for entry in read
+        if not isinstance(entry, WaybillError)
+        for _, value, kind in _named(*entry)
+        if kind == "order"
+    } - {None}
+    known = selectors.carried_orders_by_id(
+        carrier=carrier, live_mode=live_mode, order_ids=waybill_ids
+    )
+    parsed: list[CarrierFact | WaybillError] = []
+    for entry in read:
+        if isinstance(entry, WaybillError):
+            parsed.append(entry)
+            continue
+        try:
+            _resolve(*entry, carrier=carrier, live_mode=live_mode, known=known)
+            parsed.append(entry[0])
+        except WaybillError as exc:
+            parsed.append(exc)
+    return parsed
+
+
+def _item_read(item: Any) -> tuple[CarrierFact, _Reader]:
     if not isinstance(item, dict):
         raise InvalidInput.for_field("body", f"An event is an object, not {_json_type(item)}.")
     if len(json.dumps(plain(item))) > MAX_ITEM_BYTES:
@@ -203,8 +244,7 @@ def intake_item_parse(*, carrier: Carrier, live_mode: bool, item: Any) -> Carrie
             errors=reader.errors,
         )
     fact.raw = plain(item)
-    _resolve(fact, reader, carrier=carrier, live_mode=live_mode)
-    return fact
+    return fact, reader
 
 
 def _type_read(reader: _Reader) -> str:
@@ -355,33 +395,46 @@ _SEED_BARCODE_PATHS = ("data.barcode", "data.collo.barcode", "data.Collo.Barcode
 _SEED_COLLO_ID_PATHS = ("data.colloId", "data.collo.id")
 
 
-def _resolve(fact: CarrierFact, reader: _Reader, *, carrier: Carrier, live_mode: bool) -> None:
-    seed = fact.source == FactSource.SEED_004
+def _named(fact: CarrierFact, reader: _Reader) -> list[tuple[str, str, str]]:
+    """Where the item names its order or collo: (path, value, "order" or "barcode")."""
     if fact.type in ROUTE_FACTS:
-        _route_resolve(fact, reader, carrier=carrier, live_mode=live_mode)
-        return
+        return []
+    seed = fact.source == FactSource.SEED_004
     order_paths = _SEED_ORDER_PATHS if seed else ("orderId",)
     barcode_paths = _SEED_BARCODE_PATHS if seed else ("barcode",)
     named = [(p, reader.text(p), "order") for p in order_paths]
     named += [(p, reader.text(p), "barcode") for p in barcode_paths]
-    named = [(p, value, kind) for p, value, kind in named if value]
+    return [(p, value, kind) for p, value, kind in named if value]
+
+
+def _resolve(
+    fact: CarrierFact, reader: _Reader, *, carrier: Carrier, live_mode: bool, known: dict
+) -> None:
+    seed = fact.source == FactSource.SEED_004
+    if fact.type in ROUTE_FACTS:
+        _route_resolve(fact, reader, carrier=carrier, live_mode=live_mode)
+        return
+    named = _named(fact, reader)
     if reader.errors:
         raise InvalidInput(reader.errors[0]["message"], errors=reader.errors)
     if not named:
         first = "data.order.id" if seed else "orderId"
         raise InvalidInput.for_field(first, "Name the order (or the collo's barcode).", "required")
-    fact.order = _order_find(named, carrier=carrier, live_mode=live_mode)
+    fact.order = _order_find(named, carrier=carrier, live_mode=live_mode, known=known)
     barcode = next((value for _, value, kind in named if kind == "barcode"), "")
     if fact.type in COLLO_FACTS:
         _collo_resolve(fact, reader, barcode, seed)
-    fact.route = selectors.order_route_of_carrier(order=fact.order, carrier=carrier)
+    # The route the carrier drives the order on is found when the fact is applied.
 
 
-def _order_find(named: list[tuple[str, str, str]], *, carrier: Carrier, live_mode: bool):
+def _order_find(
+    named: list[tuple[str, str, str]], *, carrier: Carrier, live_mode: bool, known: dict
+):
     for path, value, kind in named:
         found = selectors.carrier_orders_by_reference(
             carrier=carrier,
             live_mode=live_mode,
+            known=known,
             **({"order_id": value} if kind == "order" else {"barcode": value}),
         )
         if len(found) > 1:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
@@ -44,37 +45,35 @@ def as_uuid(value: str) -> uuid.UUID | None:
 
 
 def carrier_orders_by_reference(
-    *, carrier: Carrier, live_mode: bool, order_id: str = "", barcode: str = ""
+    *,
+    carrier: Carrier,
+    live_mode: bool,
+    order_id: str = "",
+    barcode: str = "",
+    known: dict | None = None,
 ) -> list[Order]:
     """The carried orders an order reference (Waybill id or creatorOrderId) or a collo barcode
-    names, at most two (two means the reference is ambiguous)."""
-    orders = carrier_orders(carrier=carrier, live_mode=live_mode)
+    names, at most two (two means the reference is ambiguous). ``known``: what
+    ``carried_orders_by_id`` found for Waybill ids already."""
     if order_id:
         # By primary key first: an OR with creator_order_id (indexed only after the shipper)
         # would scan every order.
         waybill_id = as_uuid(order_id)
         if waybill_id is not None:
-            found = list(orders.filter(id=waybill_id).select_related("shipper")[:1])
-            if found:
-                return found
+            if known is None:
+                known = carried_orders_by_id(
+                    carrier=carrier, live_mode=live_mode, order_ids=[waybill_id]
+                )
+            if waybill_id in known:
+                return [known[waybill_id]]
+    orders = carrier_orders(carrier=carrier, live_mode=live_mode)
+    if order_id:
         orders = orders.filter(creator_order_id=order_id)
     elif barcode:
         orders = orders.filter(collis__barcode=barcode)
     else:
         return []
     return list(orders.select_related("shipper").distinct()[:2])
-
-
-def order_route_of_carrier(*, order: Order, carrier: Carrier) -> Route | None:
-    """The route ``carrier`` drives ``order`` on, if any (the newest not cancelled)."""
-    stop = (
-        Stop.objects.filter(order=order, route__vehicle_group__operator=carrier)
-        .exclude(route__status=RouteStatus.CANCELLED)
-        .select_related("route")
-        .order_by("-route__created_at")
-        .first()
-    )
-    return stop.route if stop else None
 
 
 def collo_of_order(*, order: Order, barcode: str = "", collo_id: str = "") -> Collo | None:
@@ -85,33 +84,156 @@ def collo_of_order(*, order: Order, barcode: str = "", collo_id: str = "") -> Co
     return collis.filter(id=waybill_id).first() if waybill_id else None
 
 
-def last_applied_time(*, order: Order | None, collo: Collo | None = None, route=None):
-    """When the newest fact applied to the collo (or, without one, the order; for a route fact,
-    the route) happened: a fact older than that is kept but moves nothing."""
-    events = TrackingEvent.objects.filter(applied=True)
-    if collo is not None:
-        events = events.filter(collo=collo)
-    elif order is not None:
-        events = events.filter(order=order)
-    else:
-        events = events.filter(route=route, order__isnull=True)
-    return events.aggregate(last=Max("time_of_event"))["last"]
+def orders_lock(order_ids) -> dict:
+    """The orders, locked (``SELECT … FOR UPDATE`` in id order, so two batches never wait on
+    each other in a circle), with their shippers; by id."""
+    if not order_ids:
+        return {}
+    locked = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("shipper")
+        .filter(id__in=list(order_ids))
+        .order_by("id")
+    )
+    return {order.id: order for order in locked}
 
 
-def collo_states(*, order: Order, fact_types: dict[str, str]) -> dict:
-    """Per collo of ``order``, the state (``fact_types[type]``) its newest applied fact that
-    has one left it in, or None."""
-    states = {collo_id: None for collo_id in order.collis.values_list("id", flat=True)}
-    newest: dict = {}
+@dataclass
+class _Row:
+    """What the rules read of one timeline row."""
+
+    collo_id: Any
+    type: str
+    time_of_event: datetime
+    received_at: datetime
+    applied: bool
+    eta_from: datetime | None
+    eta_to: datetime | None
+
+    @property
+    def key(self) -> tuple:
+        return (self.time_of_event, self.received_at)
+
+
+@dataclass
+class TimelineState:
+    """The timelines of a batch's orders as far as the rules read them: when the last fact
+    was applied to each order, collo and route, each collo's state, the last ETA reported,
+    the stops the orders are on. Read once; ``add`` keeps it current as facts are applied."""
+
+    rows: dict = field(default_factory=dict)  # order id -> [_Row]
+    collis: dict = field(default_factory=dict)  # order id -> [collo id]
+    stops: dict = field(default_factory=dict)  # order id -> [Stop], newest route first
+    route_applied: dict = field(default_factory=dict)  # route id -> last time applied
+
+    def add(self, event: TrackingEvent) -> None:
+        if event.order_id is None:
+            if event.applied and event.route_id is not None:
+                last = self.route_last_applied(event.route_id)
+                if last is None or event.time_of_event > last:
+                    self.route_applied[event.route_id] = event.time_of_event
+            return
+        self.rows.setdefault(event.order_id, []).append(_row_of(event))
+
+    def last_applied(self, fact) -> datetime | None:
+        """When the newest fact applied to the fact's collo (or, without one, its order; for
+        a route fact, its route) happened: a fact older than that is kept but moves nothing."""
+        if fact.order is None:
+            return self.route_last_applied(fact.route.id)
+        rows = self.rows.get(fact.order.id, ())
+        collo_id = fact.collo.id if fact.collo is not None else None
+        times = [
+            r.time_of_event
+            for r in rows
+            if r.applied and (collo_id is None or r.collo_id == collo_id)
+        ]
+        return max(times, default=None)
+
+    def route_last_applied(self, route_id) -> datetime | None:
+        if route_id not in self.route_applied:
+            events = TrackingEvent.objects.filter(applied=True, route_id=route_id, order=None)
+            self.route_applied[route_id] = events.aggregate(last=Max("time_of_event"))["last"]
+        return self.route_applied[route_id]
+
+    def collo_states(self, order_id, event: TrackingEvent, fact_types: dict[str, str]) -> list:
+        """Per collo of the order, the state (``fact_types[type]``) its newest applied fact
+        that has one left it in (``event``, being applied, included), or None."""
+        newest: dict = {}
+        for row in [*self.rows.get(order_id, ()), _row_of(event)]:
+            if not (row.applied and row.collo_id is not None and row.type in fact_types):
+                continue
+            if row.collo_id not in newest or row.key >= newest[row.collo_id][0]:
+                newest[row.collo_id] = (row.key, fact_types[row.type])
+        return [newest[c][1] if c in newest else None for c in self.collis.get(order_id, ())]
+
+    def last_eta(self, order_id) -> tuple[datetime | None, datetime | None]:
+        rows = [r for r in self.rows.get(order_id, ()) if r.eta_from is not None]
+        last = max(rows, key=lambda r: r.key, default=None)
+        return (last.eta_from, last.eta_to) if last else (None, None)
+
+    def latest_stop(self, order_id) -> Stop | None:
+        """The order's stop on its newest route, whoever drives it."""
+        return next(iter(self.stops.get(order_id, ())), None)
+
+    def carrier_route(self, order_id, carrier: Carrier) -> Route | None:
+        """The route ``carrier`` drives the order on, if any (the newest not cancelled)."""
+        return next(
+            (
+                stop.route
+                for stop in self.stops.get(order_id, ())
+                if stop.route.vehicle_group.operator_id == carrier.id
+                and stop.route.status != RouteStatus.CANCELLED
+            ),
+            None,
+        )
+
+
+def _row_of(event: TrackingEvent) -> _Row:
+    return _Row(
+        event.collo_id,
+        event.type,
+        event.time_of_event,
+        event.received_at,
+        event.applied,
+        event.eta_from,
+        event.eta_to,
+    )
+
+
+def timeline_state(
+    *, carrier: Carrier, order_ids, external_ids, with_collis: bool
+) -> tuple[TimelineState, dict]:
+    """The ``TimelineState`` of the orders, and which of ``external_ids`` ``carrier`` reported
+    before (event id -> timeline row id): one statement for the timelines and the ids, one for
+    the stops, one for the collis when asked."""
+    state = TimelineState()
+    seen: dict = {}
+    order_ids = set(order_ids)
     rows = TrackingEvent.objects.filter(
-        order=order, collo__isnull=False, applied=True, type__in=list(fact_types)
-    ).values_list("collo_id", "type", "time_of_event", "received_at")
-    for collo_id, kind, at, received in rows:
-        key: tuple[datetime, datetime] = (at, received)
-        if collo_id in states and (collo_id not in newest or key >= newest[collo_id]):
-            newest[collo_id] = key
-            states[collo_id] = fact_types[kind]
-    return states
+        Q(order_id__in=list(order_ids)) | Q(carrier=carrier, external_id__in=list(external_ids))
+    ).values_list(
+        "id", "order_id", "carrier_id", "external_id", "collo_id", "type", "time_of_event",
+        "received_at", "applied", "eta_from", "eta_to",
+    )  # fmt: skip
+    for row_id, order_id, carrier_id, external_id, *rest in rows:
+        if carrier_id == carrier.id and external_id in external_ids:
+            seen[external_id] = str(row_id)
+        if order_id in order_ids:
+            state.rows.setdefault(order_id, []).append(_Row(*rest))
+    if order_ids:
+        stops = (
+            Stop.objects.filter(order_id__in=list(order_ids))
+            .select_related("route__vehicle_group__depot")
+            .order_by("-route__created_at")
+        )
+        for stop in stops:
+            state.stops.setdefault(stop.order_id, []).append(stop)
+    if with_collis and order_ids:
+        for collo_id, order_id in Collo.objects.filter(order_id__in=list(order_ids)).values_list(
+            "id", "order_id"
+        ):
+            state.collis.setdefault(order_id, []).append(collo_id)
+    return state, seen
 
 
 def carrier_events_token_find(*, plain: str) -> CarrierEventsToken | None:
@@ -128,14 +250,43 @@ def carrier_events_token_find(*, plain: str) -> CarrierEventsToken | None:
     return token
 
 
+def _carrier_plans(carrier) -> QuerySet[Plan]:
+    return Plan.objects.filter(is_current=True, carrier=carrier)
+
+
+def _carrier_stops(carrier) -> QuerySet[Stop]:
+    return Stop.objects.filter(route__vehicle_group__operator=carrier).exclude(
+        route__status=RouteStatus.CANCELLED
+    )
+
+
 def carried_by(carrier, *, live_mode: bool) -> Q:
-    """Orders ``carrier`` carries in that mode: planned on one of its services, or on a
-    (not cancelled) route of a vehicle group it operates."""
-    planned = Plan.objects.filter(order=OuterRef("pk"), is_current=True, carrier=carrier)
-    routed = Stop.objects.filter(
-        order=OuterRef("pk"), route__vehicle_group__operator=carrier
-    ).exclude(route__status=RouteStatus.CANCELLED)
+    """Orders ``carrier`` carries in that mode: planned on one of its services (its current
+    plan), or on a (not cancelled) route of a vehicle group it operates."""
+    planned = _carrier_plans(carrier).filter(order=OuterRef("pk"))
+    routed = _carrier_stops(carrier).filter(order=OuterRef("pk"))
     return Q(live_mode=live_mode) & (Q(Exists(planned)) | Q(Exists(routed)))
+
+
+def carried_orders_by_id(*, carrier: Carrier, live_mode: bool, order_ids) -> dict:
+    """Which of ``order_ids`` ``carrier`` carries (``carried_by``), by id, with only what
+    naming them needs loaded. Asked by id, the carrier's plans and stops are looked up per
+    order: the ``Exists`` of ``carried_by`` may be planned as a scan of all of them."""
+    order_ids = list(order_ids)
+    if not order_ids:
+        return {}
+    carried = set(
+        _carrier_plans(carrier).filter(order_id__in=order_ids).values_list("order_id", flat=True)
+    )
+    rest = [i for i in order_ids if i not in carried]
+    if rest:
+        carried |= set(
+            _carrier_stops(carrier).filter(order_id__in=rest).values_list("order_id", flat=True)
+        )
+    orders = Order.objects.filter(id__in=carried, live_mode=live_mode).only(
+        "id", "creator_order_id", "shipper_id", "live_mode"
+    )
+    return {order.id: order for order in orders}
 
 
 def carrier_order_get(*, tenant: Tenant, order_id) -> Order:

@@ -120,80 +120,118 @@ def collo_states_rolled_up(states: list[str | None]) -> str | None:
 
 
 def carrier_facts_apply(*, carrier: Carrier, facts: list[CarrierFact]) -> list[FactResult]:
-    """Apply ``facts`` reported by ``carrier``, in one transaction per fact: each is stored in
-    the timeline (once per carrier and event id), and unless it is older than the last fact
+    """Apply ``facts`` reported by ``carrier``, in order, in one transaction: each is stored
+    in the timeline (once per carrier and event id), and unless it is older than the last fact
     applied to its collo (or order, or route) it moves the order's status (collis rolled up),
-    its route's, and the ETA window; then its seed 004 events are appended."""
-    return [_fact_apply(carrier, fact) for fact in facts]
+    its route's, and the ETA window; its seed 004 events are appended with it. A fact whose
+    move is illegal is rolled back alone and kept as refused.
 
-
-def _fact_apply(carrier: Carrier, fact: CarrierFact) -> FactResult:
+    Set-based: the orders are locked, and what was seen and applied before is read, once for
+    all the facts; timeline rows and events are written in bulk at the end."""
+    if not facts:
+        return []
     with transaction.atomic():
-        if fact.order is not None:
-            fact.order = _lock_order(fact.order.id)
-        seen = _seen(carrier, fact.external_id) if fact.external_id else None
-        if seen:
-            return FactResult(FactOutcome.DUPLICATE, seen)
-        last = selectors.last_applied_time(order=fact.order, collo=fact.collo, route=fact.route)
-        tracking_event = _tracking_event_store(
-            carrier, fact, last is None or fact.time_of_event >= last
+        batch = _Batch.load(carrier, facts)
+        results = [_fact_apply(batch, fact) for fact in facts]
+        batch.flush()
+    return results
+
+
+@dataclass
+class _Batch:
+    """What applying a list of facts reads once and writes once; ``timeline`` and ``seen``
+    follow the facts as they are applied, so a fact sees the ones before it in the list."""
+
+    carrier: Carrier
+    timeline: selectors.TimelineState
+    orders: dict
+    seen: dict
+    rows: list
+    events: list
+
+    @classmethod
+    def load(cls, carrier: Carrier, facts: list[CarrierFact]) -> _Batch:
+        order_ids = {f.order.id for f in facts if f.order is not None}
+        orders = selectors.orders_lock(order_ids)  # one statement, in id order: no deadlock
+        external_ids = {f.external_id for f in facts if f.external_id}
+        timeline, seen = selectors.timeline_state(
+            carrier=carrier,
+            order_ids=order_ids,
+            external_ids=external_ids,
+            with_collis=any(f.type in COLLO_FACTS for f in facts),
         )
-        if tracking_event is None:
-            return FactResult(FactOutcome.DUPLICATE, _seen(carrier, fact.external_id))
-        before = fact.order.status if fact.order is not None else None
+        return cls(carrier, timeline, orders, seen, rows=[], events=[])
+
+    def flush(self) -> None:
+        try:
+            TrackingEvent.objects.bulk_create(self.rows)
+        except IntegrityError:
+            # The same event id got in from another request meanwhile: nothing of this is kept.
+            raise Conflict(
+                "Another request reported one of these events at the same time; try again.",
+                code="conflict",
+            ) from None
+        if self.events:
+            events_append(events=self.events)
+
+
+def _fact_apply(batch: _Batch, fact: CarrierFact) -> FactResult:
+    if fact.order is not None:
+        fact.order = batch.orders[fact.order.id]
+        if fact.route is None:
+            fact.route = batch.timeline.carrier_route(fact.order.id, batch.carrier)
+    seen = batch.seen.get(fact.external_id) if fact.external_id else None
+    if seen:
+        return FactResult(FactOutcome.DUPLICATE, seen)
+    last = batch.timeline.last_applied(fact)
+    applies = last is None or fact.time_of_event >= last
+    tracking_event = _tracking_event(batch.carrier, fact, applies)
+    if fact.external_id:
+        batch.seen[fact.external_id] = str(tracking_event.id)
+    batch.rows.append(tracking_event)
+    before = fact.order.status if fact.order is not None else None
+    if tracking_event.applied:
+        kept = dict(fact.order.__dict__) if fact.order is not None else None
         try:
             with transaction.atomic():
-                if tracking_event.applied:
-                    _fact_effects(carrier, fact, tracking_event)
+                _fact_effects(batch, fact, tracking_event)
         except Conflict as exc:
-            TrackingEvent.objects.filter(id=tracking_event.id).update(applied=False)
+            if kept is not None:
+                fact.order.__dict__.update(kept)  # the writer's in-memory moves, rolled back too
+            tracking_event.applied = False
             return FactResult(FactOutcome.REFUSED, str(tracking_event.id), exc)
-        events = seed_events_for(tracking_event=tracking_event)
-        after = fact.order.status if fact.order is not None else None  # the writer set it
-        events += _rolled_up_events(tracking_event, before, after)
-        if events:
-            events_append(events=events)
+    batch.timeline.add(tracking_event)
+    events = seed_events_for(tracking_event=tracking_event, known=batch.timeline)
+    after = fact.order.status if fact.order is not None else None  # the writer set it
+    batch.events += events + _rolled_up_events(batch, tracking_event, before, after)
     outcome = FactOutcome.APPLIED if tracking_event.applied else FactOutcome.RECORDED
     return FactResult(outcome, str(tracking_event.id))
 
 
-def _lock_order(order_id) -> Order:
-    return Order.objects.select_for_update(of=("self",)).select_related("shipper").get(id=order_id)
-
-
-def _seen(carrier: Carrier, external_id: str) -> str | None:
-    found = TrackingEvent.objects.filter(carrier=carrier, external_id=external_id)
-    row = found.values_list("id", flat=True).first()
-    return str(row) if row else None
-
-
-def _tracking_event_store(carrier: Carrier, fact: CarrierFact, applied: bool):
-    """The fact's timeline row, or None when the same event id got in meanwhile."""
+def _tracking_event(carrier: Carrier, fact: CarrierFact, applied: bool) -> TrackingEvent:
+    """The fact's timeline row, written with the batch's others."""
     latitude, longitude = fact.position or (None, None)
-    try:
-        with transaction.atomic():
-            return TrackingEvent.objects.create(
-                carrier=carrier,
-                external_id=fact.external_id,
-                type=fact.type,
-                order=fact.order,
-                collo=fact.collo,
-                route=fact.route,
-                time_of_event=fact.time_of_event,
-                latitude=latitude,
-                longitude=longitude,
-                driver=fact.driver,
-                executor=fact.executor,
-                deviation=fact.deviation,
-                images=fact.images,
-                eta_from=fact.eta_from,
-                eta_to=fact.eta_to,
-                source=fact.source,
-                applied=applied,
-                raw=fact.raw,
-            )
-    except IntegrityError:
-        return None
+    return TrackingEvent(
+        carrier=carrier,
+        external_id=fact.external_id,
+        type=fact.type,
+        order=fact.order,
+        collo=fact.collo,
+        route=fact.route,
+        time_of_event=fact.time_of_event,
+        received_at=timezone.now(),
+        latitude=latitude,
+        longitude=longitude,
+        driver=fact.driver,
+        executor=fact.executor,
+        deviation=fact.deviation,
+        images=fact.images,
+        eta_from=fact.eta_from,
+        eta_to=fact.eta_to,
+        source=fact.source,
+        applied=applied,
+        raw=fact.raw,
+    )
 
 
 # A collo fact that delivers (or fails) the whole order also sends the order's own event:
@@ -204,25 +242,26 @@ ROLLED_UP_EVENTS = {
 }
 
 
-def _rolled_up_events(tracking_event: TrackingEvent, before: str | None, after: str | None) -> list:
+def _rolled_up_events(batch: _Batch, tracking_event: TrackingEvent, before, after) -> list:
     if not tracking_event.applied or tracking_event.type not in COLLO_FACTS:
         return []
     if after == before or after not in ROLLED_UP_EVENTS:
         return []
     order_level = copy(tracking_event)  # unsaved: the order's fact, built like a reported one
     order_level.type, order_level.collo = ROLLED_UP_EVENTS[after], None
-    return seed_events_for(tracking_event=order_level)
+    return seed_events_for(tracking_event=order_level, known=batch.timeline)
 
 
-def _fact_effects(carrier: Carrier, fact: CarrierFact, tracking_event: TrackingEvent) -> None:
+def _fact_effects(batch: _Batch, fact: CarrierFact, tracking_event: TrackingEvent) -> None:
+    carrier = batch.carrier
     actor = f"carrier:{carrier.slug}"
     if fact.type in ROUTE_FACTS:
         _route_completed(fact.route, fact)
         return
     target = ORDER_FACT_TARGETS.get(fact.type)
     if fact.type in COLLO_FACTS:
-        states = selectors.collo_states(order=fact.order, fact_types=COLLO_FACT_STATES)
-        target = collo_states_rolled_up(list(states.values()))
+        states = batch.timeline.collo_states(fact.order.id, tracking_event, COLLO_FACT_STATES)
+        target = collo_states_rolled_up(states)
     if target:
         _order_advance(fact.order, target, fact, actor=actor, carrier=carrier)
     if fact.route is not None and fact.type in ROUTE_FACT_TARGETS:

@@ -16,7 +16,7 @@ from tracking.api.serializers import (
     EventResultSerializer,
     SeedEventSerializer,
 )
-from tracking.intake import intake_item_parse
+from tracking.intake import intake_item_parse, intake_items_parse
 from tracking.services import FactOutcome, carrier_facts_apply
 
 # The answer of each item: a new timeline row is created, a repeat changes nothing.
@@ -110,16 +110,22 @@ class CarrierEventsView(CarrierView):
         stray = next((i for i, item in enumerate(items) if not isinstance(item, dict)), None)
         if stray is not None:
             raise InvalidInput.for_field(f"events[{stray}]", "An event is an object.")
-        rows, parsed = [None] * len(items), []
+        rows, readable = [None] * len(items), []
         for index, item in enumerate(items):
             problems = document_errors(item, f"events[{index}]")
-            try:
-                if problems:
-                    raise InvalidInput(**_as_error(problems))
-                fact = intake_item_parse(carrier=self.carrier, live_mode=self.live_mode, item=item)
+            if problems:
+                rows[index] = _row(item, error=InvalidInput(**_as_error(problems)))
+            else:
+                readable.append(index)
+        facts = intake_items_parse(
+            carrier=self.carrier, live_mode=self.live_mode, items=[items[i] for i in readable]
+        )
+        parsed = []
+        for index, fact in zip(readable, facts, strict=True):
+            if isinstance(fact, WaybillError):
+                rows[index] = _row(items[index], error=fact)
+            else:
                 parsed.append((index, fact))
-            except WaybillError as exc:
-                rows[index] = _row(item, error=exc)
         results = carrier_facts_apply(carrier=self.carrier, facts=[f for _, f in parsed])
         for (index, fact), result in zip(parsed, results, strict=True):
             rows[index] = _row(items[index], fact=fact, result=result)
