@@ -10,7 +10,7 @@ from carriers.models import Plan
 from carriers.selectors import carrier_on_time_counts
 from config.errors import Conflict
 from orders.services import order_cancel
-from routing.models import RouteStatus
+from routing.models import Route, RouteStatus
 from routing.services import route_status_move
 from tests.tracking.conftest import route_for
 from tracking.facts import CarrierFact
@@ -93,3 +93,56 @@ def test_the_last_collo_delivered_also_tells_subscribers_the_order_is_delivered(
     assert Event.objects.filter(type="ColloDeliveryCompleted").count() == len(collis)
     order.refresh_from_db()
     assert order.status == "delivered"
+
+
+def test_a_batch_applies_its_facts_in_order_as_if_reported_one_by_one(carrier, carried_order):
+    order = carried_order()
+    collis = list(order.collis.all())
+    at = timezone.now()
+    facts = [_fact(order, "ColloPickupCompleted", collo=c, at=at) for c in collis]
+    facts += [
+        _fact(order, "ColloDeliveryCompleted", collo=c, at=at + datetime.timedelta(hours=1))
+        for c in collis
+    ]
+    facts.append(facts[0])  # the same event id again: a repeat, within the batch
+
+    results = carrier_facts_apply(carrier=carrier, facts=facts)
+
+    assert [r.outcome for r in results] == ["applied"] * (2 * len(collis)) + ["duplicate"]
+    assert results[-1].tracking_event_id == results[0].tracking_event_id
+    order.refresh_from_db()
+    assert order.status == "delivered"
+    moves = [h.changes["status"] for h in order.history.order_by("at") if "status" in h.changes]
+    assert moves[-3:] == [
+        ["planned", "picked_up"],
+        ["picked_up", "partially_delivered"],
+        ["partially_delivered", "delivered"],
+    ]
+    assert Event.objects.filter(type="OrderDeliveryCompleted").count() == 1
+    assert TrackingEvent.objects.filter(order=order).count() == 2 * len(collis)
+
+
+def test_a_fact_refused_in_a_batch_is_rolled_back_alone(carrier, carried_order):
+    order, other = carried_order(), carried_order()
+    route = route_for([order], carrier)
+    Route.objects.filter(id=route.id).update(status=RouteStatus.CANCELLED)  # as route_cancel
+    route.refresh_from_db()
+    at = timezone.now()
+
+    results = carrier_facts_apply(
+        carrier=carrier,
+        facts=[
+            _fact(order, "OrderPickupCompleted", at=at, route=route),  # its route is cancelled
+            _fact(other, "OrderPickupCompleted", at=at),
+            _fact(order, "OrderPickupCompleted", at=at + datetime.timedelta(minutes=1)),
+        ],
+    )
+
+    assert [r.outcome for r in results] == ["refused", "applied", "applied"]
+    order.refresh_from_db()
+    other.refresh_from_db()
+    assert (order.status, other.status) == ("picked_up", "picked_up")
+    statuses = [h.changes["status"] for h in order.history.all() if "status" in h.changes]
+    assert statuses.count(["planned", "picked_up"]) == 1
+    refused = TrackingEvent.objects.get(id=results[0].tracking_event_id)
+    assert refused.applied is False
