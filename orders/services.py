@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from accounts.models import Shipper
@@ -138,6 +139,35 @@ def _move_columns(to: str, reason: str, updates: dict | None, now) -> dict[str, 
     return columns
 
 
+def _columns_per_order(orders: list[Order], updates_by_order: dict, columns: dict) -> tuple:
+    """The columns some orders set a value of their own in, as the ``CASE`` per column that
+    writes them in one UPDATE (the others get ``columns``' value, else keep theirs; such a
+    column leaves ``columns``), and what each order gets, by order id."""
+    cases: dict[str, Case] = {}
+    own: dict = {o.id: {} for o in orders}
+    for column in sorted({c for updates in updates_by_order.values() for c in updates}):
+        field = Order._meta.get_field(column)
+        shared = columns.pop(column, None)
+        whens = []
+        for order in orders:
+            value = updates_by_order.get(order.id, {}).get(column, shared)
+            if column in updates_by_order.get(order.id, {}) or shared is not None:
+                own[order.id][column] = value
+                whens.append(When(id=order.id, then=Value(value, output_field=field)))
+        cases[column] = Case(*whens, default=F(column), output_field=field)
+    return cases, own
+
+
+def _illegal_moves_refuse(orders: list[Order], to: str) -> None:
+    illegal = [o for o in orders if not order_can_move(o.status, to)]
+    if illegal:
+        refs = ", ".join(f"{o.creator_order_id} ({o.status})" for o in illegal[:20])
+        raise Conflict(
+            f"An order cannot move to {to} from where it is: {refs}.",
+            code="illegal_status_move",
+        )
+
+
 def order_status_move(
     *,
     order: Order,
@@ -170,24 +200,20 @@ def order_statuses_move(
     notes: dict[Any, str] | None = None,
     changes: dict[str, Any] | None = None,
     updates: dict[str, Any] | None = None,
+    updates_by_order: dict[Any, dict[str, Any]] | None = None,
 ) -> list[Order]:
     """The only code that changes ``Order.status``: move the (locked) orders to ``to``.
 
     Refuses the whole batch with a Conflict when one move is not in ``ORDER_TRANSITIONS``;
-    writes the status (with ``updates``, the columns the caller changes with it, and the
-    move's own time stamp) in one compare-and-set UPDATE, one history row per order
-    (``notes`` per order id, else ``reason``), and the move's event where it needs nothing
-    but the order. A handful of statements, however many orders.
+    writes the status (with ``updates``, the columns the caller changes with it, or
+    ``updates_by_order`` per order id, and the move's own time stamp) in one compare-and-set
+    UPDATE, one history row per order (``notes`` per order id, else ``reason``), and the
+    move's event where it needs nothing but the order. A handful of statements, however many
+    orders.
     """
     if not orders:
         return []
-    illegal = [o for o in orders if not order_can_move(o.status, to)]
-    if illegal:
-        refs = ", ".join(f"{o.creator_order_id} ({o.status})" for o in illegal[:20])
-        raise Conflict(
-            f"An order cannot move to {to} from where it is: {refs}.",
-            code="illegal_status_move",
-        )
+    _illegal_moves_refuse(orders, to)
     now = timezone.now()
     columns = _move_columns(to, reason, updates, now)
     history = [
@@ -200,14 +226,15 @@ def order_statuses_move(
         )
         for order in orders
     ]
+    cases, own = _columns_per_order(orders, updates_by_order or {}, columns)
     # Compare-and-set: the rows must still be where the caller saw them.
     moved = Order.objects.filter(
         id__in=[o.id for o in orders], status__in={o.status for o in orders}
-    ).update(**columns)
+    ).update(**columns, **cases)
     if moved != len(orders):
         raise Conflict("Orders changed while they were being moved; try again.", code="conflict")
     for order in orders:
-        for column, value in columns.items():
+        for column, value in {**columns, **own[order.id]}.items():
             setattr(order, column, value)
     OrderHistory.objects.bulk_create(history)
     if to in _STATUS_EVENTS:

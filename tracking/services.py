@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -14,7 +14,7 @@ from accounts.services import api_key_hash
 from carriers.models import Carrier
 from config.errors import Conflict, WaybillError
 from orders.models import Order, OrderStatus, order_can_move
-from orders.services import order_status_move
+from orders.services import order_statuses_move
 from routing.models import ROUTE_PROGRESS, Route, RouteStatus
 from routing.services import route_status_move
 from tracking import selectors
@@ -124,10 +124,12 @@ def carrier_facts_apply(*, carrier: Carrier, facts: list[CarrierFact]) -> list[F
     in the timeline (once per carrier and event id), and unless it is older than the last fact
     applied to its collo (or order, or route) it moves the order's status (collis rolled up),
     its route's, and the ETA window; its seed 004 events are appended with it. A fact whose
-    move is illegal is rolled back alone and kept as refused.
+    move is illegal is kept as refused and changes nothing else.
 
-    Set-based: the orders are locked, and what was seen and applied before is read, once for
-    all the facts; timeline rows and events are written in bulk at the end."""
+    Set-based, with the outcome of applying the facts one by one: the orders are locked, and
+    what was seen and applied before is read, once for all the facts; the orders' moves are
+    written together (``_Batch.moves_write``) whenever a fact must see them; timeline rows
+    and events are written in bulk at the end."""
     if not facts:
         return []
     with transaction.atomic():
@@ -138,16 +140,31 @@ def carrier_facts_apply(*, carrier: Carrier, facts: list[CarrierFact]) -> list[F
 
 
 @dataclass
+class _Move:
+    """An order's move a fact asked for, to be written with the batch's others, and what
+    the fact's events are built from once it is."""
+
+    order: Order
+    steps: list[str]
+    fact: CarrierFact
+    tracking_event: TrackingEvent | None
+    before: str
+    slot: list
+
+
+@dataclass
 class _Batch:
     """What applying a list of facts reads once and writes once; ``timeline`` and ``seen``
-    follow the facts as they are applied, so a fact sees the ones before it in the list."""
+    follow the facts as they are applied, so a fact sees the ones before it in the list.
+    ``slots`` holds each fact's events, in the facts' order."""
 
     carrier: Carrier
     timeline: selectors.TimelineState
     orders: dict
     seen: dict
-    rows: list
-    events: list
+    rows: list = field(default_factory=list)
+    slots: list = field(default_factory=list)
+    moves: dict = field(default_factory=dict)  # order id -> _Move not written yet
 
     @classmethod
     def load(cls, carrier: Carrier, facts: list[CarrierFact]) -> _Batch:
@@ -160,9 +177,38 @@ class _Batch:
             external_ids=external_ids,
             with_collis=any(f.type in COLLO_FACTS for f in facts),
         )
-        return cls(carrier, timeline, orders, seen, rows=[], events=[])
+        return cls(carrier, timeline, orders, seen)
+
+    @property
+    def actor(self) -> str:
+        return f"carrier:{self.carrier.slug}"
+
+    def moves_write(self) -> None:
+        """Write the pending moves, one status writer call per step and target (each order
+        has at most one move pending), then build their facts' events."""
+        moves, self.moves = list(self.moves.values()), {}
+        self.orders_move(moves)
+        for move in moves:
+            move.slot += _events(self, move.tracking_event, move.before)
+
+    def orders_move(self, moves: list[_Move]) -> None:
+        for index in range(max((len(m.steps) for m in moves), default=0)):
+            groups: dict[tuple, list[_Move]] = {}
+            for move in moves:
+                if index < len(move.steps):
+                    groups.setdefault((move.steps[index], move.fact.type), []).append(move)
+            for (to, kind), group in groups.items():
+                order_statuses_move(
+                    orders=[m.order for m in group],
+                    to=to,
+                    actor=self.actor,
+                    reason=f"{kind} reported by {self.carrier.name}",
+                    action="tracking",
+                    updates_by_order=_stamps(to, group),
+                )
 
     def flush(self) -> None:
+        self.moves_write()
         try:
             TrackingEvent.objects.bulk_create(self.rows)
         except IntegrityError:
@@ -171,8 +217,16 @@ class _Batch:
                 "Another request reported one of these events at the same time; try again.",
                 code="conflict",
             ) from None
-        if self.events:
-            events_append(events=self.events)
+        events = [event for slot in self.slots for event in slot]
+        if events:
+            events_append(events=events)
+
+
+def _stamps(to: str, moves: list[_Move]) -> dict:
+    # A delivery is stamped when the carrier says it happened.
+    if to != S.DELIVERED:
+        return {}
+    return {m.order.id: {"delivered_at": m.fact.time_of_event} for m in moves}
 
 
 def _fact_apply(batch: _Batch, fact: CarrierFact) -> FactResult:
@@ -180,6 +234,11 @@ def _fact_apply(batch: _Batch, fact: CarrierFact) -> FactResult:
         fact.order = batch.orders[fact.order.id]
         if fact.route is None:
             fact.route = batch.timeline.carrier_route(fact.order.id, batch.carrier)
+    with_route = fact.type in ROUTE_FACTS or (
+        fact.route is not None and fact.type in ROUTE_FACT_TARGETS
+    )
+    if with_route or (fact.order is not None and fact.order.id in batch.moves):
+        batch.moves_write()  # this fact reads what they write
     seen = batch.seen.get(fact.external_id) if fact.external_id else None
     if seen:
         return FactResult(FactOutcome.DUPLICATE, seen)
@@ -189,23 +248,54 @@ def _fact_apply(batch: _Batch, fact: CarrierFact) -> FactResult:
     if fact.external_id:
         batch.seen[fact.external_id] = str(tracking_event.id)
     batch.rows.append(tracking_event)
+    slot: list = []
+    batch.slots.append(slot)
     before = fact.order.status if fact.order is not None else None
     if tracking_event.applied:
-        kept = dict(fact.order.__dict__) if fact.order is not None else None
         try:
-            with transaction.atomic():
-                _fact_effects(batch, fact, tracking_event)
+            steps = _order_steps_for(batch, fact, tracking_event)
+            if with_route:
+                _route_effects(batch, fact, steps)
         except Conflict as exc:
-            if kept is not None:
-                fact.order.__dict__.update(kept)  # the writer's in-memory moves, rolled back too
             tracking_event.applied = False
             return FactResult(FactOutcome.REFUSED, str(tracking_event.id), exc)
-    batch.timeline.add(tracking_event)
-    events = seed_events_for(tracking_event=tracking_event, known=batch.timeline)
-    after = fact.order.status if fact.order is not None else None  # the writer set it
-    batch.events += events + _rolled_up_events(batch, tracking_event, before, after)
+        batch.timeline.add(tracking_event)
+        if steps and not with_route:
+            move = _Move(fact.order, steps, fact, tracking_event, before, slot)
+            batch.moves[fact.order.id] = move
+            return FactResult(FactOutcome.APPLIED, str(tracking_event.id))
+    else:
+        batch.timeline.add(tracking_event)
+    slot += _events(batch, tracking_event, before)
     outcome = FactOutcome.APPLIED if tracking_event.applied else FactOutcome.RECORDED
     return FactResult(outcome, str(tracking_event.id))
+
+
+def _events(batch: _Batch, tracking_event: TrackingEvent, before: str | None) -> list:
+    """The fact's seed 004 events, built from the state after it, and the order's own when a
+    collo fact finished the order."""
+    events = seed_events_for(tracking_event=tracking_event, known=batch.timeline)
+    order = tracking_event.order
+    after = order.status if order is not None else None  # the writer set it
+    return events + _rolled_up_events(batch, tracking_event, before, after)
+
+
+def _route_effects(batch: _Batch, fact: CarrierFact, steps: list[str]) -> None:
+    """A fact on a route: the order's moves and the route's, written at once and together
+    (a cancelled route refuses the fact, the order's moves rolled back with it)."""
+    if fact.type in ROUTE_FACTS:
+        _route_completed(fact.route, fact)
+        return
+    kept = dict(fact.order.__dict__)
+    try:
+        with transaction.atomic():
+            batch.orders_move([_Move(fact.order, steps, fact, None, "", [])])
+            route = _route_reach(fact.route.id, ROUTE_FACT_TARGETS[fact.type])
+            if route.status != RouteStatus.COMPLETED and _route_done(route):
+                _route_reach(route.id, RouteStatus.COMPLETED)
+    except Conflict:
+        fact.order.__dict__.update(kept)  # the writer's in-memory moves, rolled back too
+        raise
 
 
 def _tracking_event(carrier: Carrier, fact: CarrierFact, applied: bool) -> TrackingEvent:
@@ -252,53 +342,38 @@ def _rolled_up_events(batch: _Batch, tracking_event: TrackingEvent, before, afte
     return seed_events_for(tracking_event=order_level, known=batch.timeline)
 
 
-def _fact_effects(batch: _Batch, fact: CarrierFact, tracking_event: TrackingEvent) -> None:
-    carrier = batch.carrier
-    actor = f"carrier:{carrier.slug}"
-    if fact.type in ROUTE_FACTS:
-        _route_completed(fact.route, fact)
-        return
+def _order_steps_for(batch: _Batch, fact: CarrierFact, tracking_event: TrackingEvent) -> list:
+    """The statuses the fact moves its order through (none for a route fact, an arrival, or
+    an order further along already); an illegal move (a delivery on a returned or cancelled
+    order) is a Conflict. A delivery reported before its pickup passes through picked_up;
+    collo facts move the order to what its collis' states add up to."""
+    if fact.order is None:
+        return []
     target = ORDER_FACT_TARGETS.get(fact.type)
     if fact.type in COLLO_FACTS:
         states = batch.timeline.collo_states(fact.order.id, tracking_event, COLLO_FACT_STATES)
         target = collo_states_rolled_up(states)
-    if target:
-        _order_advance(fact.order, target, fact, actor=actor, carrier=carrier)
-    if fact.route is not None and fact.type in ROUTE_FACT_TARGETS:
-        route = _route_reach(fact.route.id, ROUTE_FACT_TARGETS[fact.type])
-        if route.status != RouteStatus.COMPLETED and _route_done(route):
-            _route_reach(route.id, RouteStatus.COMPLETED)
-
-
-def _order_advance(order: Order, target: str, fact: CarrierFact, *, actor: str, carrier) -> None:
-    """Move ``order`` forward to ``target`` through the one status writer; a delivery reported
-    before its pickup passes through picked_up. Never backwards; an illegal move (a delivery
-    on a returned or cancelled order) is a Conflict."""
-    current = order.status
-    if current == target:
-        return
+    current = fact.order.status
+    if not target or current == target:
+        return []
     steps = _order_steps(current, target)
-    if not steps:
-        rank, wanted = _PROGRESS_RANK.get(current), _PROGRESS_RANK[target]
-        if rank is not None and (rank > wanted or rank == wanted < _FINAL_RANK):
-            return  # further along already: a fact never moves a status backwards
-        raise Conflict(
-            f"Order {order.creator_order_id} is {current}; {fact.type} cannot move it to {target}.",
-            code="illegal_status_move",
-            errors=[
-                {
-                    "field": "type",
-                    "code": "illegal_status_move",
-                    "message": f"{fact.type} on an order that is {current}.",
-                }
-            ],
-        )
-    reason = f"{fact.type} reported by {carrier.name}"
-    for step in steps:
-        updates = {"delivered_at": fact.time_of_event} if step == S.DELIVERED else None
-        order_status_move(
-            order=order, to=step, actor=actor, reason=reason, action="tracking", updates=updates
-        )
+    if steps:
+        return steps
+    rank, wanted = _PROGRESS_RANK.get(current), _PROGRESS_RANK[target]
+    if rank is not None and (rank > wanted or rank == wanted < _FINAL_RANK):
+        return []  # further along already: a fact never moves a status backwards
+    raise Conflict(
+        f"Order {fact.order.creator_order_id} is {current}; {fact.type} cannot move it to "
+        f"{target}.",
+        code="illegal_status_move",
+        errors=[
+            {
+                "field": "type",
+                "code": "illegal_status_move",
+                "message": f"{fact.type} on an order that is {current}.",
+            }
+        ],
+    )
 
 
 def _order_steps(current: str, target: str) -> list[str]:

@@ -3,9 +3,11 @@ form). It checks ``ORDER_TRANSITIONS``, writes the history and the move's event;
 tree is searched so that no other code writes the status."""
 
 import ast
+import datetime
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from config.api.errors import Conflict
 from orders.models import Order, OrderHistory, OrderStatus
@@ -201,3 +203,28 @@ def test_nothing_but_the_writer_writes_an_orders_status():
     assert offenders == [], "Order.status is written outside order_statuses_move"
     writer = ast.parse((ROOT / WRITER[0]).read_text())
     assert _writer_lines(writer), f"{WRITER[1]} is missing from {WRITER[0]}"
+
+
+@pytest.mark.django_db
+def test_a_bulk_move_writes_each_order_s_own_values_in_one_update(
+    client_a, django_assert_max_num_queries
+):
+    own, stamped = _create(client_a, 2)
+    when = timezone.now() - datetime.timedelta(hours=5)
+    # As a carrier's pickup leaves them (the way there is not what this test is about).
+    Order.objects.filter(id__in=[own.id, stamped.id]).update(status=OrderStatus.PICKED_UP)
+    orders = list(Order.objects.filter(id__in=[own.id, stamped.id]).order_by("created_at"))
+
+    with django_assert_max_num_queries(2):
+        order_statuses_move(
+            orders=orders,
+            to=OrderStatus.DELIVERED,
+            actor="test",
+            reason="Scanned",
+            updates_by_order={own.id: {"delivered_at": when}},
+        )
+
+    stored = {o.id: o.delivered_at for o in Order.objects.filter(id__in=[own.id, stamped.id])}
+    assert stored[own.id] == when
+    assert stored[stamped.id] > when  # the move's own stamp
+    assert {o.id: o.delivered_at for o in orders} == stored
