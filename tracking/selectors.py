@@ -220,7 +220,8 @@ def timeline_state(
             seen[external_id] = str(row_id)
         if order_id in order_ids:
             state.rows.setdefault(order_id, []).append(_Row(*rest))
-    if order_ids:
+    # Most orders a carrier's service carries are on no route: ask cheaply first.
+    if order_ids and Stop.objects.filter(order_id__in=list(order_ids)).exists():
         stops = (
             Stop.objects.filter(order_id__in=list(order_ids))
             .select_related("route__vehicle_group__depot")
@@ -270,21 +271,17 @@ def carried_by(carrier, *, live_mode: bool) -> Q:
 
 def carried_orders_by_id(*, carrier: Carrier, live_mode: bool, order_ids) -> dict:
     """Which of ``order_ids`` ``carrier`` carries (``carried_by``), by id, with only what
-    naming them needs loaded. Asked by id, the carrier's plans and stops are looked up per
-    order: the ``Exists`` of ``carried_by`` may be planned as a scan of all of them."""
+    naming them needs loaded. Asked by id, the carrier's plans and stops are looked up for
+    these orders alone: the ``Exists`` of ``carried_by`` may be planned as a scan of all."""
     order_ids = list(order_ids)
     if not order_ids:
         return {}
-    carried = set(
-        _carrier_plans(carrier).filter(order_id__in=order_ids).values_list("order_id", flat=True)
-    )
-    rest = [i for i in order_ids if i not in carried]
-    if rest:
-        carried |= set(
-            _carrier_stops(carrier).filter(order_id__in=rest).values_list("order_id", flat=True)
-        )
-    orders = Order.objects.filter(id__in=carried, live_mode=live_mode).only(
-        "id", "creator_order_id", "shipper_id", "live_mode"
+    planned = _carrier_plans(carrier).filter(order_id__in=order_ids).values("order_id")
+    routed = _carrier_stops(carrier).filter(order_id__in=order_ids).values("order_id")
+    orders = (
+        Order.objects.filter(id__in=order_ids, live_mode=live_mode)
+        .filter(Q(id__in=planned) | Q(id__in=routed))
+        .only("id", "creator_order_id", "shipper_id", "live_mode")
     )
     return {order.id: order for order in orders}
 

@@ -251,6 +251,7 @@ def _fact_apply(batch: _Batch, fact: CarrierFact) -> FactResult:
     slot: list = []
     batch.slots.append(slot)
     before = fact.order.status if fact.order is not None else None
+    steps: list[str] = []
     if tracking_event.applied:
         try:
             steps = _order_steps_for(batch, fact, tracking_event)
@@ -258,14 +259,13 @@ def _fact_apply(batch: _Batch, fact: CarrierFact) -> FactResult:
                 _route_effects(batch, fact, steps)
         except Conflict as exc:
             tracking_event.applied = False
+            batch.timeline.add(tracking_event)
             return FactResult(FactOutcome.REFUSED, str(tracking_event.id), exc)
-        batch.timeline.add(tracking_event)
-        if steps and not with_route:
-            move = _Move(fact.order, steps, fact, tracking_event, before, slot)
-            batch.moves[fact.order.id] = move
-            return FactResult(FactOutcome.APPLIED, str(tracking_event.id))
-    else:
-        batch.timeline.add(tracking_event)
+    batch.timeline.add(tracking_event)
+    if steps and not with_route:
+        # Written with others' when a later fact must see it, or at the end; events then.
+        batch.moves[fact.order.id] = _Move(fact.order, steps, fact, tracking_event, before, slot)
+        return FactResult(FactOutcome.APPLIED, str(tracking_event.id))
     slot += _events(batch, tracking_event, before)
     outcome = FactOutcome.APPLIED if tracking_event.applied else FactOutcome.RECORDED
     return FactResult(outcome, str(tracking_event.id))
@@ -283,18 +283,19 @@ def _events(batch: _Batch, tracking_event: TrackingEvent, before: str | None) ->
 def _route_effects(batch: _Batch, fact: CarrierFact, steps: list[str]) -> None:
     """A fact on a route: the order's moves and the route's, written at once and together
     (a cancelled route refuses the fact, the order's moves rolled back with it)."""
-    if fact.type in ROUTE_FACTS:
-        _route_completed(fact.route, fact)
-        return
-    kept = dict(fact.order.__dict__)
+    kept = dict(fact.order.__dict__) if fact.order is not None else {}
     try:
         with transaction.atomic():
+            if fact.type in ROUTE_FACTS:
+                _route_completed(fact.route, fact)
+                return
             batch.orders_move([_Move(fact.order, steps, fact, None, "", [])])
             route = _route_reach(fact.route.id, ROUTE_FACT_TARGETS[fact.type])
             if route.status != RouteStatus.COMPLETED and _route_done(route):
                 _route_reach(route.id, RouteStatus.COMPLETED)
     except Conflict:
-        fact.order.__dict__.update(kept)  # the writer's in-memory moves, rolled back too
+        if kept:
+            fact.order.__dict__.update(kept)  # the writer's in-memory moves, rolled back too
         raise
 
 
