@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "carriers",
     "routing",
     "tracking",
+    "finance",
     "webhooks",
 ]
 
