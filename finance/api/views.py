@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
 from rest_framework.parsers import MultiPartParser
@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.api.idempotency import idempotent
 from config.api.errors import InvalidInput
+from config.api.fields import StrictSerializer
 from config.api.pagination import CreatedCursorPagination
 from config.api.schema import ERROR_RESPONSES
 from config.api.views import CarrierView, ShipperView
@@ -105,10 +106,9 @@ class CarrierCostAdditionsView(CarrierView):
         return Response(documents.cost_addition_document(addition), status=201 if created else 200)
 
 
-EvidenceUploadSerializer = inline_serializer(
-    "CostAdditionEvidenceUpload",
-    fields={"evidence": serializers.ListField(child=serializers.ImageField())},
-)
+class CostAdditionEvidenceUploadSerializer(StrictSerializer):
+    # Documents the multipart body (the view reads the parts itself): only ``evidence``.
+    evidence = serializers.ListField(child=serializers.ImageField(), min_length=1)
 
 
 class CarrierCostAdditionEvidenceView(CarrierView):
@@ -122,7 +122,7 @@ class CarrierCostAdditionEvidenceView(CarrierView):
             "multipart/form-data, `evidence` repeatable: PNG, JPEG or WebP (told from their "
             "bytes), checked as proof-of-delivery images are. 409 once decided."
         ),
-        request={"multipart/form-data": EvidenceUploadSerializer},
+        request={"multipart/form-data": CostAdditionEvidenceUploadSerializer},
         responses={201: CostAdditionSerializer, **ERROR_RESPONSES},
     )
     def post(self, request, cost_addition_id):
