@@ -59,9 +59,7 @@ class CarrierCostAdditionsView(CarrierView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return CostAddition.objects.none()
-        return selectors.cost_additions(tenant=self.tenant).select_related(
-            "order__shipper", "route__vehicle_group__depot"
-        )
+        return selectors.cost_additions(tenant=self.tenant)
 
     @extend_schema(
         operation_id="carrier_cost_additions_list",

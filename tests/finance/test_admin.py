@@ -137,3 +137,23 @@ def test_a_dispatcher_sees_none_of_it(dispatcher, asked, invoice):
     addition.refresh_from_db()
     assert addition.status == CostAdditionStatus.PENDING
     assert "Finance" not in dispatcher.get("/admin/").content.decode()
+
+
+def test_finance_reads_every_screen(finance, asked, invoice):
+    addition = asked()
+
+    for url in (
+        "/admin/finance/costaddition/",
+        f"/admin/finance/costaddition/{addition.id}/change/",
+        "/admin/finance/invoice/",
+        f"/admin/finance/invoice/{invoice.id}/change/",
+        "/admin/finance/invoice/totals/",
+    ):
+        response = finance.get(url)
+        assert response.status_code == 200, url
+    changelist = finance.get("/admin/finance/costaddition/").content.decode()
+    assert (
+        "Decide…" in changelist
+        and "Totals per carrier and month"
+        in finance.get("/admin/finance/invoice/").content.decode()
+    )
