@@ -58,6 +58,19 @@ STAFF_GROUPS = {
         "accounts": ["view_shipper"],
         "carriers": ["view_carrier", "view_service", "view_ratecard", "view_plan"],
         "webhooks": ["view_event"],
+        # Money: finance's alone. Cost additions and invoices arrive from carriers and change
+        # only through these decisions, so finance holds no add, change or delete.
+        "finance": [
+            "view_costaddition",
+            "approve_costaddition",
+            "reject_costaddition",
+            "view_costadditionevidence",
+            "view_invoice",
+            "approve_invoice",
+            "dispute_invoice",
+            "export_invoice",
+            "view_invoiceline",
+        ],
     },
 }
 

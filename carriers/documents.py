@@ -60,8 +60,10 @@ def plan_summary(plan: Plan) -> dict[str, Any]:
     }
 
 
-def plan_document(order: Order) -> dict[str, Any]:
-    """``GET /orders/{id}/plan``: how the order was planned, or that it is not yet."""
+def plan_document(order: Order, *, cost=None) -> dict[str, Any]:
+    """``GET /orders/{id}/plan``: how the order was planned, or that it is not yet; ``cost``
+    the order's ``finance.selectors.CurrentCost``."""
+    from finance.documents import cost_document
     from routing.documents import order_route_and_stop
     from routing.selectors import route_shared_with
 
@@ -80,6 +82,7 @@ def plan_document(order: Order) -> dict[str, Any]:
             "options": [],
             "rejections": [],
             "history": [],
+            "cost": cost_document(cost),
         }
     plan.order = order
     earlier = plans_earlier(order)
@@ -94,6 +97,7 @@ def plan_document(order: Order) -> dict[str, Any]:
         "options": plan.options,
         "rejections": plan.rejections,
         "history": [plan_summary(p) for p in earlier[:20]],
+        "cost": cost_document(cost),
     }
 
 

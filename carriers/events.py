@@ -1,8 +1,6 @@
-"""Payload shapes of the seed 000 returns (the plan, approved cost additions and invoices),
-of Waybill's OrderPlanningFailed, and the builders of the planning events.
-
-The cost addition and invoice builders arrive with finance approval; their shapes are the
-contract subscribers can code against now.
+"""Payload shapes of the seed 000 plan return and of Waybill's OrderPlanningFailed, and the
+builders of the planning events. The seed 000 finance returns (cost additions, invoices) are
+``finance.events``.
 """
 
 from datetime import datetime
@@ -96,49 +94,6 @@ class OrderPlanningFailedV1(PayloadModel):
     timeOfEvent: str  # noqa: N815
 
 
-class CostAddition(PayloadModel):
-    id: str
-    carrier: CarrierRef
-    reason: str
-    amount: Money
-    approvedAt: str  # noqa: N815
-    approvedBy: str  # noqa: N815
-
-
-class CostAdditionApprovedV1(PayloadModel):
-    """A carrier's cost addition was accepted by finance: the updated cost and the reason."""
-
-    order: OrderRef
-    costAddition: CostAddition  # noqa: N815
-    correlationId: str  # noqa: N815
-    timeOfEvent: str  # noqa: N815
-
-
-class InvoiceLine(PayloadModel):
-    order: OrderRef | None
-    description: str
-    amount: Money
-
-
-class Invoice(PayloadModel):
-    id: str
-    number: str
-    carrier: CarrierRef
-    issuedAt: str  # noqa: N815
-    approvedAt: str  # noqa: N815
-    total: Money
-    taxTotal: Money  # noqa: N815
-    lines: list[InvoiceLine]
-
-
-class InvoiceApprovedV1(PayloadModel):
-    """A carrier's invoice was finalised and approved: its detail."""
-
-    invoice: Invoice
-    correlationId: str  # noqa: N815
-    timeOfEvent: str  # noqa: N815
-
-
 def order_planned_v1(
     *,
     order,
@@ -219,5 +174,3 @@ declare(
     "Waybill",
     {"1.0": EventVersion(OrderPlanningFailedV1, order_planning_failed_v1)},
 )
-declare(EventName.COST_ADDITION_APPROVED, "seed 000", {"1.0": EventVersion(CostAdditionApprovedV1)})
-declare(EventName.INVOICE_APPROVED, "seed 000", {"1.0": EventVersion(InvoiceApprovedV1)})

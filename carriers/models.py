@@ -42,6 +42,20 @@ class Carrier(models.Model):
         help_text="Cut-off times and operating days are read in this zone.",
     )
     active = models.BooleanField(default=True)
+    # How far an invoiced amount may differ from the expected one and still be a match
+    # (finance.audit): both limits hold, so a small order is not let off by the absolute one.
+    invoice_tolerance_amount = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        help_text="Largest difference per invoice line, in the invoice's currency.",
+    )
+    invoice_tolerance_pct = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        help_text="Largest difference per invoice line, in percent of the expected amount.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

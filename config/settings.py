@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "carriers",
     "routing",
     "tracking",
+    "finance",
     "webhooks",
 ]
 
@@ -210,6 +211,11 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "routing.models.JobStatus",
         "RouteStatusEnum": "routing.models.RouteStatus",
         "CarrierEventTypeEnum": "tracking.api.serializers.CARRIER_EVENT_TYPES",
+        "InvoiceLineKindEnum": "finance.models.LineKind",
+        "InvoiceStatusEnum": "finance.models.InvoiceStatus",
+        "CostAdditionStatusEnum": "finance.models.CostAdditionStatus",
+        "CostAdditionReasonEnum": "finance.models.CostAdditionReason",
+        "InvoiceFindingEnum": "finance.models.Finding",
     },
 }
 

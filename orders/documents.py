@@ -99,17 +99,25 @@ def tracking_url(order: Order) -> str:
     return f"{settings.TRACKING_PAGE_BASE_URL}/t/{order.tracking_token}"
 
 
+# ``order_document``'s ``cost`` when the document leaves it out: the order events carry the
+# order as the shipper sent it; the Order API adds what the order costs now.
+WITHOUT_COST: Any = object()
+
+
 def order_document(
     order: Order,
     *,
     lines: list[OrderLine] | None = None,
     collis: list[Collo] | None = None,
+    cost: Any = WITHOUT_COST,
 ) -> dict[str, Any]:
-    """The whole order; ``lines``/``collis`` stand in for the saved rows when given."""
+    """The whole order; ``lines``/``collis`` stand in for the saved rows when given.
+    ``cost`` is the order's ``finance.selectors.CurrentCost`` (or None: no price yet), shown
+    as ``cost``: the plan's price plus the approved cost additions."""
     lines = order.lines.all() if lines is None else lines
     collis = order.collis.all() if collis is None else collis
     zone = order_zone(order)  # the order as a whole: see config.times
-    return {
+    document = {
         "id": str(order.id),
         "creatorOrderId": order.creator_order_id,
         "creatorId": str(order.shipper_id),
@@ -137,6 +145,11 @@ def order_document(
         "updatedAt": iso_local(order.updated_at, zone),
         "trackingUrl": tracking_url(order),
     }
+    if cost is not WITHOUT_COST:
+        from finance.documents import cost_document  # finance builds on orders, not back
+
+        document["cost"] = cost_document(cost)
+    return document
 
 
 # --- from the API's names to the model's columns -------------------------------------------

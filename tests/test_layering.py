@@ -32,7 +32,7 @@ def test_the_api_keeps_the_domain_errors_importable_by_their_old_names():
 
 # --- what the domain modules import, and how long their functions are ----------------------
 
-APPS = ("accounts", "orders", "carriers", "routing", "tracking", "webhooks", "config")
+APPS = ("accounts", "orders", "carriers", "routing", "tracking", "finance", "webhooks", "config")
 API_PACKAGES = ("rest_framework", "drf_spectacular", *(f"{app}.api" for app in APPS))
 
 # Imports of the API package a domain module keeps on purpose: (module path, imported module).

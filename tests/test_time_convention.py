@@ -72,6 +72,7 @@ EVENT_PLACE = {
     "OrderGoneFromPos": DELIVERY,
     "RouteCompleted": DEPOT,
     "OrderGeoLocationFailed": DELIVERY,  # the delivery address failed here
+    "InvoiceApproved": CARRIER,  # an invoice is its carrier's
     **{name: DELIVERY for name in DELIVERY_FACTS},
 }
 
@@ -197,6 +198,7 @@ def world(client_a, carrier_client, dispatcher_api):
     order_status_move(order=gone, to=OrderStatus.PICKED_UP, actor="test", reason="")
     order_mark_gone_from_pos(order=gone, actor="test")
     _carrier_reports(Order.objects.get(id=routed[0]["id"]), carrier)
+    _finance(carrier_client, planned)
     return {
         "routed": routed,
         "frozen": frozen,
@@ -244,6 +246,44 @@ def _carrier_reports(order: Order, carrier) -> None:
         events_append(events=[failed])
 
 
+def _finance(carrier_client, planned: dict) -> None:
+    """A cost addition on the planned order, approved, and an invoice of it, approved:
+    CostAdditionApproved (the order's place) and InvoiceApproved (the carrier's)."""
+    from finance import selectors as finance_selectors
+    from finance import services as finance_services
+
+    asked = carrier_client.post(
+        "/api/v1/carrier/cost-additions",
+        {
+            "reference": "CA-1",
+            "orderId": planned["id"],
+            "amount": "45.00",
+            "currency": "DKK",
+            "reasonCode": "waiting-time",
+        },
+        format="json",
+    )
+    assert asked.status_code == 201, asked.json()
+    finance_services.cost_addition_approve(
+        cost_addition=finance_selectors.cost_addition_for_staff(asked.json()["id"]), actor="test"
+    )
+    invoice = carrier_client.post(
+        "/api/v1/carrier/invoices",
+        {
+            "number": "INV-1",
+            "issueDate": "2030-07-01",
+            "period": {"from": "2030-06-01", "to": "2030-06-30"},
+            "currency": "DKK",
+            "lines": [{"kind": "order", "reference": planned["id"], "amount": "100.00"}],
+        },
+        format="json",
+    )
+    assert invoice.status_code == 201, invoice.json()
+    finance_services.invoice_approve(
+        invoice=finance_selectors.invoice_for_staff(invoice.json()["id"]), actor="test"
+    )
+
+
 def _get(client, url: str) -> Any:
     response = client.get(url)
     assert response.status_code == 200, (url, response.json())
@@ -269,6 +309,13 @@ def test_it_shows_every_document_with_the_offset_of_its_place(
     documents.append(
         ("job", _get(dispatcher_api, f"/api/v1/routing/jobs/{world['job_id']}"), DEPOT)
     )
+    documents.append(("cost additions", _get(client_a, "/api/v1/cost-additions"), PICKUP))
+    carried = _get(carrier_client, "/api/v1/carrier/cost-additions")
+    documents.append(("carrier cost additions", carried, PICKUP))
+    documents.append(("invoices", _get(client_a, "/api/v1/invoices"), CARRIER))
+    documents.append(
+        ("carrier invoices", _get(carrier_client, "/api/v1/carrier/invoices"), CARRIER)
+    )
     routes = _get(client_a, "/api/v1/routes")
     documents.append(("routes", routes, DEPOT))
     for route in routes["results"]:
@@ -283,6 +330,8 @@ def test_it_shows_every_document_with_the_offset_of_its_place(
     assert named["manifest"]["results"] and named["quote"]["options"]
     assert named["job"]["routes"][0]["stops"] and named["job"]["approvedAt"]
     assert named["route"]["stops"]
+    assert named["cost additions"]["results"][0]["decidedAt"]
+    assert named["invoices"]["results"][0]["decidedAt"]
 
     misplaced = [
         f"{name}: {problem}"

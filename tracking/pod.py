@@ -150,14 +150,15 @@ def pod_upload(*, order, carrier, upload: PodUpload) -> tuple[ProofOfDelivery, b
 
 
 def _image_store(pod: ProofOfDelivery, image: CheckedImage) -> PodImage:
-    row = PodImage(
-        pod=pod,
-        kind=image.kind,
-        content_type=image.content_type,
-        width=image.width,
-        height=image.height,
-        size=len(image.content),
-    )
+    return checked_image_save(PodImage(pod=pod, kind=image.kind), image)
+
+
+def checked_image_save(row, image: CheckedImage):
+    """Store a checked image in ``row`` (a model with ``file``, ``content_type``, ``width``,
+    ``height`` and ``size``: a POD image, a cost addition's evidence) and save the row."""
+    row.content_type = image.content_type
+    row.width, row.height = image.width, image.height
+    row.size = len(image.content)
     # Waybill names the file; a rolled-back upload may leave an unreferenced file behind,
     # never a row without its file.
     row.file.save(f"{uuid.uuid4().hex}.{image.extension}", ContentFile(image.content), save=False)

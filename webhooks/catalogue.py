@@ -7,8 +7,8 @@ its ``events.py`` (``declare``, ``builders_attach``), which ``WebhooksConfig.rea
 So this module imports no app, and every app may import it.
 
 Everything else derives from ``CATALOGUE``: subscription validation, the event-types endpoint
-and the API docs. A builder is None while the objects it reads do not exist yet (cost additions,
-invoices, SMS notifications arrive with their issues); appending such an event fails loudly.
+and the API docs. A builder is None while the objects it reads do not exist yet (SMS
+notifications arrive with their issue); appending such an event fails loudly.
 
 Builders are pure: they render the objects they are given, with the relations the caller
 loaded, and run no query (the test suite fails any builder that does).

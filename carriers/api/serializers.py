@@ -13,6 +13,8 @@ from orders.api.serializers import (
     ColloSerializer,
     ContactSerializer,
     LocationSerializer,
+    MoneySerializer,
+    OrderCostSerializer,
     PositionSerializer,
     TimeFrameSerializer,
 )
@@ -44,11 +46,6 @@ class ServiceNameSerializer(serializers.Serializer):
 
 class ServiceReferenceSerializer(ServiceNameSerializer):
     id = serializers.UUIDField()
-
-
-class MoneySerializer(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    currency = serializers.CharField(help_text="ISO 4217.")
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -153,6 +150,10 @@ class PlanDocumentSerializer(serializers.Serializer):
     options = OptionSerializer(many=True, help_text="Best first.")
     rejections = RejectionSerializer(many=True)
     history = PlanSummarySerializer(many=True, help_text="Earlier decisions, newest first.")
+    cost = OrderCostSerializer(
+        allow_null=True,
+        help_text="What the order costs now: the plan's price plus approved cost additions.",
+    )
 
 
 class OfferReferenceSerializer(serializers.Serializer):

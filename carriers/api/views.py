@@ -12,6 +12,7 @@ from carriers.models import Plan
 from config.api.pagination import CreatedCursorPagination
 from config.api.schema import ERROR_RESPONSES
 from config.api.views import CarrierView, ShipperView
+from finance.selectors import order_cost
 from orders.selectors import order_get
 
 PLAN_EXAMPLE = OpenApiExample(
@@ -62,6 +63,11 @@ PLAN_EXAMPLE = OpenApiExample(
             }
         ],
         "history": [],
+        "cost": {
+            "planned": {"amount": "79.38", "currency": "DKK"},
+            "additions": {"amount": "45.00", "currency": "DKK"},
+            "current": {"amount": "124.38", "currency": "DKK"},
+        },
     },
 )
 
@@ -85,7 +91,7 @@ class OrderPlanView(ShipperView):
     )
     def get(self, request, order_id):
         order = order_get(tenant=self.tenant, order_id=order_id)
-        return Response(documents.plan_document(order))
+        return Response(documents.plan_document(order, cost=order_cost(order)))
 
 
 class OrderQuotesView(ShipperView):

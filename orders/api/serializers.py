@@ -268,6 +268,19 @@ class CustomFieldsField(serializers.DictField):
     """The shipper's own fields: free-form by contract."""
 
 
+class MoneySerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField(help_text="ISO 4217.")
+
+
+class OrderCostSerializer(serializers.Serializer):
+    """What an order costs now (``finance.selectors.order_costs``)."""
+
+    planned = MoneySerializer(allow_null=True, help_text="The plan's price; null on a route.")
+    additions = MoneySerializer(help_text="Cost additions approved.")
+    current = MoneySerializer(help_text="The plan's price plus the approved cost additions.")
+
+
 class OrderSerializer(StrictSerializer):
     """An order as a shipper sends it; read-only fields are filled in by Waybill."""
 
@@ -310,6 +323,9 @@ class OrderSerializer(StrictSerializer):
     createdAt = serializers.DateTimeField(read_only=True)  # noqa: N815
     updatedAt = serializers.DateTimeField(read_only=True)  # noqa: N815
     trackingUrl = serializers.CharField(read_only=True)  # noqa: N815
+    cost = OrderCostSerializer(
+        read_only=True, allow_null=True, help_text="Null until the order has a price."
+    )
 
     def to_internal_value(self, data):
         if isinstance(data, dict):

@@ -19,6 +19,7 @@ from config.api.schema import (
 )
 from config.api.text import reference_normalised, reference_problem
 from config.api.views import ShipperView
+from finance.selectors import order_cost, order_costs
 from orders import bulk, pos, selectors, services
 from orders.api.examples import (
     BULK_EXAMPLES,
@@ -57,6 +58,10 @@ def _reference_in_path(value: str) -> str:
     return reference_normalised(value)
 
 
+def _with_cost(order) -> dict:
+    return order_document(order, cost=order_cost(order))
+
+
 def _validated(serializer_class, data, **kwargs) -> dict:
     serializer = serializer_class(data=data, **kwargs)
     serializer.is_valid(raise_exception=True)
@@ -80,7 +85,8 @@ class OrderListCreateView(ShipperView):
     )
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([order_document(o) for o in page])
+        costs = order_costs(page)
+        return self.get_paginated_response([order_document(o, cost=costs[o.id]) for o in page])
 
     @extend_schema(
         operation_id="orders_create",
@@ -98,7 +104,8 @@ class OrderListCreateView(ShipperView):
         order = services.order_create(
             shipper=self.shipper, live_mode=self.live_mode, spec=spec, actor=self.actor
         )
-        response = Response(order_document(order), status=status.HTTP_201_CREATED)
+        # A new order has no plan yet: planning runs after this commit.
+        response = Response(order_document(order, cost=None), status=status.HTTP_201_CREATED)
         response["Location"] = f"/api/v1/orders/{order.id}"
         return response
 
@@ -113,7 +120,7 @@ class OrderDetailView(ShipperView):
     )
     def get(self, request, order_id):
         order = selectors.order_get(tenant=self.tenant, order_id=order_id)
-        return Response(order_document(order))
+        return Response(_with_cost(order))
 
     @extend_schema(
         operation_id="orders_partial_update",
@@ -144,7 +151,7 @@ class OrderDetailView(ShipperView):
                 "creatorOrderId", "The creatorOrderId of an order cannot change."
             )
         order = services.order_update(order=order, spec=spec, actor=self.actor)
-        return Response(order_document(order))
+        return Response(_with_cost(order))
 
 
 class OrderByRefView(ShipperView):
@@ -160,7 +167,7 @@ class OrderByRefView(ShipperView):
         order = selectors.order_get_by_ref(
             tenant=self.tenant, creator_order_id=_reference_in_path(creator_order_id)
         )
-        return Response(order_document(order))
+        return Response(_with_cost(order))
 
     @extend_schema(
         operation_id="orders_ref_upsert",
@@ -183,7 +190,7 @@ class OrderByRefView(ShipperView):
         order, created = services.order_upsert(
             shipper=self.shipper, live_mode=self.live_mode, spec=spec, actor=self.actor
         )
-        return Response(order_document(order), status=201 if created else 200)
+        return Response(_with_cost(order), status=201 if created else 200)
 
 
 class OrderCancelView(ShipperView):
@@ -201,7 +208,7 @@ class OrderCancelView(ShipperView):
         order = selectors.order_get(tenant=self.tenant, order_id=order_id)
         spec = _validated(OrderCancelSerializer, request.data)
         order = services.order_cancel(order=order, reason=spec["reason"], actor=self.actor)
-        return Response(order_document(order))
+        return Response(_with_cost(order))
 
 
 BulkResultSerializer = inline_serializer(

@@ -5,6 +5,8 @@ one the policy below does not name, fails here before anyone can run it unasked.
 """
 
 import datetime
+import uuid
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -19,12 +21,13 @@ from django.urls import reverse
 from accounts.models import ApiKey
 from carriers.models import Plan
 from carriers.services import orders_plan
+from finance.models import CostAddition, CostAdditionReason, Invoice
 from orders import pos
 from orders.models import Order, OrderStatus, PosIntegration
 from routing import services as routing_services
 from routing.models import Depot, Gate, Route, VehicleGroup
 from tests.carriers.conftest import plannable_payload
-from tests.factories import ServiceFactory, order_payload
+from tests.factories import CarrierFactory, ServiceFactory, order_payload
 from webhooks import services as webhook_services
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +49,17 @@ ACTION_PERMISSIONS = {
     ("webhooks.subscription", "rotate_secret"): "webhooks.change_subscription",
     ("webhooks.subscription", "switch_on"): "webhooks.change_subscription",
     ("webhooks.delivery", "replay"): "webhooks.replay_delivery",
+    ("finance.costaddition", "approve_as_asked"): "finance.approve_costaddition",
+    ("finance.costaddition", "reject_with_reason"): "finance.reject_costaddition",
+    ("finance.invoice", "export_csv"): "finance.export_invoice",
+}
+# Money: finance's alone, never a dispatcher's.
+MONEY_PERMISSIONS = {
+    "finance.approve_costaddition",
+    "finance.reject_costaddition",
+    "finance.approve_invoice",
+    "finance.dispute_invoice",
+    "finance.export_invoice",
 }
 
 # Admin pages beyond the standard ones, by URL name, and the permissions that each open it.
@@ -53,6 +67,17 @@ EXTRA_VIEW_PERMISSIONS = {
     "carriers_plan_override": ("carriers.override_plan",),
     # The quote tool books nothing: whoever may see services (change implies view) may quote.
     "carriers_service_quote": ("carriers.view_service", "carriers.change_service"),
+    # Finance's pages: each decision checks its own permission again when it is posted.
+    "finance_costaddition_decide": ("finance.approve_costaddition", "finance.reject_costaddition"),
+    "finance_invoice_decide": ("finance.approve_invoice", "finance.dispute_invoice"),
+    "finance_invoice_export": ("finance.export_invoice",),
+    "finance_invoice_totals": ("finance.view_invoice", "finance.change_invoice"),
+}
+# Extra pages about one object, by its id.
+PAGES_OF_AN_OBJECT = {
+    "finance_costaddition_decide",
+    "finance_invoice_decide",
+    "finance_invoice_export",
 }
 STANDARD_VIEWS = ("changelist", "add", "history", "delete", "change")
 ROUTE_FIGURES = (
@@ -171,6 +196,27 @@ def rows(shipper_a, client_a):
         end_time=start,
         **dict.fromkeys(ROUTE_FIGURES, 0),
     )
+    carrier = CarrierFactory()
+    CostAddition.objects.create(
+        carrier=carrier,
+        live_mode=False,
+        reference="CA-1",
+        order_id=created.json()["id"],
+        amount=Decimal("45.00"),
+        currency="DKK",
+        reason_code=CostAdditionReason.WAITING_TIME,
+        fingerprint="-",
+    )
+    Invoice.objects.create(
+        carrier=carrier,
+        live_mode=False,
+        number="INV-1",
+        issue_date=datetime.date(2030, 7, 1),
+        period_from=datetime.date(2030, 6, 1),
+        period_to=datetime.date(2030, 6, 30),
+        currency="DKK",
+        fingerprint="-",
+    )
     return {"unplanned_order_id": unplanned["id"]}
 
 
@@ -274,7 +320,11 @@ def test_it_keeps_the_staff_groups_to_their_trades():
     dispatcher, finance = granted("dispatcher"), granted("finance")
     keys = {"accounts.add_apikey", "accounts.change_apikey", "accounts.delete_apikey"}
     assert not keys & (dispatcher | finance)
+    assert finance >= MONEY_PERMISSIONS, "finance approves, rejects, disputes and exports"
+    assert not MONEY_PERMISSIONS & dispatcher, "a dispatcher never approves money"
+    assert not {p for p in dispatcher if p.startswith("finance.")}
     changes = {*ACTION_PERMISSIONS.values(), *EXTRA_VIEW_PERMISSIONS["carriers_plan_override"]}
+    changes -= MONEY_PERMISSIONS
     assert not changes & finance, "finance never changes plans, orders, jobs or webhooks"
     # The dispatcher still does the dispatcher's work.
     assert changes - keys <= dispatcher
@@ -291,7 +341,10 @@ def test_it_answers_403_on_an_extra_admin_page_without_its_permission(client, cl
     orders_plan(order_ids=[order["id"]])
     needed = [_permission(dotted).id for dotted in EXTRA_VIEW_PERMISSIONS[name]]
     _staff(client, Permission.objects.exclude(id__in=needed))
-    url = reverse(f"admin:{name}", args=[order["id"]] if "override" in name else [])
+    args = [order["id"]] if "override" in name else []
+    if name in PAGES_OF_AN_OBJECT:
+        args = [uuid.uuid4()]  # the permission is asked before anything is looked up
+    url = reverse(f"admin:{name}", args=args)
     plan = Plan.objects.get(order_id=order["id"], is_current=True)
 
     assert client.get(url).status_code == 403

@@ -331,7 +331,7 @@ def test_it_answers_options_on_every_api_endpoint(client_a, carrier_client, staf
             carrier_client
             if route.startswith("api/v1/carrier/")
             else staff_api
-            if route.startswith("api/v1/routing/")
+            if route.startswith(("api/v1/routing/", "api/v1/finance/"))
             else client_a
         )
         response = client.options(_filled(route))

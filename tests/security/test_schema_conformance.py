@@ -16,6 +16,7 @@ import itertools
 import os
 import re
 from collections import Counter
+from decimal import Decimal
 
 import pytest
 import schemathesis
@@ -33,11 +34,14 @@ from accounts.models import ApiKeyMode
 from accounts.services import api_key_create
 from carriers.services import order_plan
 from config.wsgi import application
+from finance import services as finance_services
+from finance.audit import LineSpec
 from orders.api.serializers import order_spec_from
 from orders.models import PosIntegration
 from orders.services import order_create
 from routing import services as routing_services
 from routing.models import Depot, Gate, VehicleGroup
+from tests.carriers.conftest import plannable_payload
 from tests.factories import CarrierFactory, ServiceFactory, ShipperFactory, order_payload
 from webhooks.models import Delivery, Event
 from webhooks.services import subscription_create
@@ -94,6 +98,31 @@ RULES_BEYOND_THE_SCHEMA = {
     ],
     "POST /api/v1/routing/jobs": [
         (r"vehicleGroups|gates|orders|ownerId", "what a job names exists, in the job's mode"),
+    ],
+    "POST /api/v1/carrier/cost-additions": [
+        (r"currency", "an order's cost addition is in its price's currency"),
+        (r"orderId", "orderId or routeId, one of them"),
+    ],
+    "POST /api/v1/carrier/invoices": [
+        (r"period\.to", "a period ends after it starts"),
+        (r"issueDate|period\.(from|to)", "a day that is in the calendar (not 2030-02-30)"),
+        (r"lines", "an invoice has 1 to 1,000 lines"),
+    ],
+    "POST /api/v1/carrier/cost-additions/{cost_addition_id}/evidence": [
+        (r"evidence(\[\d+\])?", "evidence is a PNG, JPEG or WebP image"),
+    ],
+    "POST /api/v1/finance/cost-additions/{cost_addition_id}/approve": [
+        (r"amount", "at most the amount asked"),
+    ],
+    "POST /api/v1/finance/cost-additions/{cost_addition_id}/reject": [
+        (r"reason", "a reason is more than white space"),
+    ],
+    "POST /api/v1/finance/invoices/{invoice_id}/approve": [
+        (r"lines\[\d+\]\.(position|reason)", "an adjustment names a line, with a reason"),
+    ],
+    "POST /api/v1/finance/invoices/{invoice_id}/dispute": [
+        (r"reason", "a reason is more than white space"),
+        (r"lines\[\d+\]", "a disputed line exists"),
     ],
     "POST /api/v1/webhooks/subscriptions": URL_RULES,
     "PATCH /api/v1/webhooks/subscriptions/{subscription_id}": URL_RULES,
@@ -197,6 +226,13 @@ def world(db, httpserver, settings, wsgi_requests_in_the_test_transaction):
 
     user = User.objects.create_user("dispatch", password=STAFF_PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get(name="dispatcher"))
+    money = User.objects.create_user("finance", password=STAFF_PASSWORD, is_staff=True)
+    money.groups.add(Group.objects.get(name="finance"))
+    carried = order_create(
+        shipper=shipper, live_mode=True, spec=order_spec_from(plannable_payload()), actor="test"
+    )
+    order_plan(order_id=carried.id)
+    addition, invoice = _finance_rows(carrier, carried)
     depot = Depot.objects.create(name="Glostrup hub", latitude=55.6645, longitude=12.4013)
     vans = VehicleGroup.objects.create(
         name="Van", depot=depot, vehicle_type="van", vehicles=2, max_weight_kg=800
@@ -221,11 +257,13 @@ def world(db, httpserver, settings, wsgi_requests_in_the_test_transaction):
     event = Event.objects.filter(entity_id=str(order.id)).first()
     delivery = Delivery.objects.filter(subscription=subscription).first()
     basic = base64.b64encode(f"dispatch:{STAFF_PASSWORD}".encode()).decode()
+    finance = base64.b64encode(f"finance:{STAFF_PASSWORD}".encode()).decode()
     return {
         "headers": {
             "shipper": {"Authorization": f"Bearer {shipper_key}"},
             "carrier": {"Authorization": f"Bearer {carrier_key}"},
             "staff": {"Authorization": f"Basic {basic}"},
+            "finance": {"Authorization": f"Basic {finance}"},
         },
         "ids": {
             "order_id": str(order.id),
@@ -235,8 +273,34 @@ def world(db, httpserver, settings, wsgi_requests_in_the_test_transaction):
             "delivery_id": str(delivery.id) if delivery else None,
             "job_id": str(job.id),
             "route_id": str(routes[0].id) if routes else None,
+            "cost_addition_id": str(addition.id),
+            "invoice_id": str(invoice.id),
         },
     }
+
+
+def _finance_rows(carrier, order) -> tuple:
+    """A pending cost addition and a received invoice of the carrier, on the order."""
+    addition, _ = finance_services.cost_addition_request(
+        carrier=carrier,
+        live_mode=True,
+        spec=finance_services.CostAdditionSpec(
+            reference="CA-1", amount=Decimal("45.00"), currency="DKK", reason_code="toll",
+            order_reference=str(order.id),
+        ),
+        actor="test",
+    )  # fmt: skip
+    invoice, _ = finance_services.invoice_receive(
+        carrier=carrier,
+        live_mode=True,
+        spec=finance_services.InvoiceSpec(
+            number="INV-1", issue_date=ROUTE_DAY, period_from=ROUTE_DAY, period_to=ROUTE_DAY,
+            currency="DKK",
+            lines=[LineSpec(kind="order", reference=str(order.id), amount=Decimal("99.00"))],
+        ),
+        actor="test",
+    )  # fmt: skip
+    return addition, invoice
 
 
 def _routed_payload(index: int) -> dict:
@@ -282,6 +346,8 @@ _alternate = itertools.count()
 def _who(path: str) -> str:
     if path.startswith("/api/v1/routing/"):
         return "staff"
+    if path.startswith("/api/v1/finance/"):
+        return "finance"
     if path.startswith("/api/v1/carrier/"):
         return "carrier"
     return "shipper"

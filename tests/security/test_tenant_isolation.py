@@ -12,6 +12,7 @@ import datetime
 import json
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -23,6 +24,8 @@ from accounts.models import ApiKeyMode
 from accounts.services import api_key_create
 from accounts.tenancy import Tenant
 from carriers.services import orders_plan
+from finance import services as finance_services
+from finance.audit import LineSpec
 from orders.models import Order, OrderStatus
 from routing.models import Depot, Gate, OptimizationJob, Route, Stop, VehicleGroup
 from tests.carriers.conftest import plannable_payload
@@ -36,7 +39,18 @@ API_PREFIX = "api/v1/"
 METHODS = ("get", "post", "put", "patch", "delete")
 # Staff endpoints: session or basic auth, no API key. Their own permissions are tested in
 # tests/routing; here it is enough that no key opens them.
-STAFF_ONLY = {"routing-jobs", "routing-job", "routing-job-approve", "routing-job-cancel"}
+STAFF_ONLY = {
+    "routing-jobs",
+    "routing-job",
+    "routing-job-approve",
+    "routing-job-cancel",
+    "finance-cost-addition-approve",
+    "finance-cost-addition-reject",
+    "finance-invoice",
+    "finance-invoice-approve",
+    "finance-invoice-dispute",
+    "finance-invoice-export",
+}
 # Writes that act on the caller's own tenancy whatever the path names: an upsert by the
 # caller's own reference creates the caller's order, it never touches the owner's.
 OWN_TENANCY_WRITES = {("order-ref", "put")}
@@ -134,6 +148,30 @@ def world():
     route = _route_with(order)
     # A proof of delivery, so the POD reads have something to show their owner.
     ProofOfDelivery.objects.create(order=order, carrier=carrier, signed_by="A's receiver")
+    # A cost addition and an invoice of the carrier on A's order, approved, so the shipper's
+    # finance reads have something to show their owner.
+    addition, _ = finance_services.cost_addition_request(
+        carrier=carrier,
+        live_mode=False,
+        spec=finance_services.CostAdditionSpec(
+            reference="CA-A", amount=Decimal("45.00"), currency=plan.currency or "DKK",
+            reason_code="toll", order_reference=str(order.id),
+        ),
+        actor="test",
+    )  # fmt: skip
+    finance_services.cost_addition_approve(cost_addition=addition, actor="test")
+    invoice, _ = finance_services.invoice_receive(
+        carrier=carrier,
+        live_mode=False,
+        spec=finance_services.InvoiceSpec(
+            number="INV-A", issue_date=datetime.date(2030, 7, 1),
+            period_from=datetime.date(2030, 6, 1), period_to=datetime.date(2030, 6, 30),
+            currency=plan.currency or "DKK",
+            lines=[LineSpec(kind="order", reference=str(order.id), amount=Decimal("99.00"))],
+        ),
+        actor="test",
+    )  # fmt: skip
+    finance_services.invoice_approve(invoice=invoice, actor="test")
     tenant_a = Tenant.of_shipper(shipper_a, live_mode=False)
     event = Event.objects.of(tenant_a).first()
     delivery = Delivery.objects.of(tenant_a).first()
@@ -147,9 +185,12 @@ def world():
         "delivery_id": str(delivery.id),
         "route_id": str(route.id),
         "barcode": order.collis.first().barcode,
+        "cost_addition_id": str(addition.id),
+        "invoice_id": str(invoice.id),
     }
     # A's rows by id: none may appear in an answer to anyone else.
     secrets = {str(order.id), str(plan.id), str(route.id), subscription.json()["id"]}
+    secrets |= {str(addition.id), str(invoice.id)}
     secrets |= {str(i) for i in Event.objects.of(tenant_a).values_list("id", flat=True)}
     secrets |= {str(i) for i in Delivery.objects.of(tenant_a).values_list("id", flat=True)}
     return {
@@ -189,6 +230,23 @@ def _bodies(world) -> dict[tuple[str, str], object]:
             "type": "OrderDeliveryCompleted",
             "orderId": world["order"].creator_order_id,
             "timeOfEvent": now.isoformat(),
+        },
+        # By the shipper's reference too: an order id the answer echoes would read as a leak.
+        ("carrier-cost-additions", "post"): {
+            "reference": "intruder-ca",
+            "orderId": world["order"].creator_order_id,
+            "amount": "10.00",
+            "currency": "DKK",
+            "reasonCode": "other",
+        },
+        ("carrier-invoices", "post"): {
+            "number": "intruder-inv",
+            "issueDate": "2030-07-01",
+            "period": {"from": "2030-06-01", "to": "2030-06-30"},
+            "currency": "DKK",
+            "lines": [
+                {"kind": "order", "reference": world["order"].creator_order_id, "amount": "1"}
+            ],
         },
         ("webhook-subscription-detail", "patch"): {"description": "intruder"},
         ("webhook-subscription-replay", "post"): {
@@ -267,6 +325,12 @@ def test_no_tenant_reaches_another_tenants_data(world):
     assert {"order-detail", "order-plan", "carrier-manifest", "route-detail"} <= seen
     assert {"event-detail", "webhook-delivery-replay", "webhook-subscription-test"} <= seen
     assert "carrier-events" in seen
+    assert {
+        "carrier-invoice",
+        "carrier-cost-addition-evidence",
+        "cost-additions",
+        "invoices",
+    } <= seen
     # And none of those calls changed what the owner has.
     order = Order.objects.get(id=world["order"].id)
     assert (order.notes, order.status) == ("A's", world["order"].status)

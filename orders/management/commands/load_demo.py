@@ -15,6 +15,7 @@ from accounts.models import Shipper
 from carriers.demo import demo_services_load
 from carriers.models import Carrier
 from carriers.services import orders_plan
+from finance.demo import demo_finance_load
 from orders.api.serializers import OrderSerializer
 from orders.models import Collo, Order, PosIntegration
 from orders.services import order_create
@@ -273,6 +274,7 @@ class Command(BaseCommand):
                 ),
                 actor="demo",
             )
+        self.stdout.write(demo_finance_load())
         self.stdout.write(demo_fleet_load(timezone.localtime(timezone.now(), ZONE).date()))
         carriers = Carrier.objects.filter(slug__in=[c[0] for c in CARRIERS]).count()
         pos = PosIntegration.objects.filter(shipper__in=demo).count()
