@@ -44,6 +44,7 @@ STAFF_GROUPS = {
             "cancel_route",
             "view_stop",
         ],
+        "workflows": ["view_orderevent"],
         "webhooks": [
             "view_event",
             "view_subscription",

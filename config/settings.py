@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "tracking",
     "finance",
     "webhooks",
+    "workflows",
 ]
 
 MIDDLEWARE = [

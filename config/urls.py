@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("tracking.api.urls")),
     path("api/v1/", include("tracking.api.pod_urls")),
     path("api/v1/", include("finance.api.urls")),
+    path("api/v1/", include("workflows.api.urls")),
     # The receiver's tracking page and the signed POD image links: the token is the grant.
     path("t/<str:token>", tracking_page, name="tracking-page"),
     path("pod/images/<str:token>", pod_image_serve, name="pod-image"),

@@ -172,6 +172,17 @@ def world():
         actor="test",
     )  # fmt: skip
     finance_services.invoice_approve(invoice=invoice, actor="test")
+    order_event = owner.post(
+        "/api/v1/order-events",
+        {
+            "event_reference": "A-1",
+            "order_id": str(order.id),
+            "event_type": "dispatched",
+            "event_date": "2030-06-03T10:00:00Z",
+        },
+        format="json",
+    )
+    assert order_event.status_code == 201, order_event.json()
     tenant_a = Tenant.of_shipper(shipper_a, live_mode=False)
     event = Event.objects.of(tenant_a).first()
     delivery = Delivery.objects.of(tenant_a).first()
@@ -187,10 +198,11 @@ def world():
         "barcode": order.collis.first().barcode,
         "cost_addition_id": str(addition.id),
         "invoice_id": str(invoice.id),
+        "order_event_id": order_event.json()["id"],
     }
     # A's rows by id: none may appear in an answer to anyone else.
     secrets = {str(order.id), str(plan.id), str(route.id), subscription.json()["id"]}
-    secrets |= {str(addition.id), str(invoice.id)}
+    secrets |= {str(addition.id), str(invoice.id), order_event.json()["id"]}
     secrets |= {str(i) for i in Event.objects.of(tenant_a).values_list("id", flat=True)}
     secrets |= {str(i) for i in Delivery.objects.of(tenant_a).values_list("id", flat=True)}
     return {
@@ -247,6 +259,16 @@ def _bodies(world) -> dict[tuple[str, str], object]:
             "lines": [
                 {"kind": "order", "reference": world["order"].creator_order_id, "amount": "1"}
             ],
+        },
+        # By the shipper's reference: the intruder's own orders have no such one.
+        **{
+            (name, "post"): {
+                "event_reference": "intruder",
+                "order_id": world["order"].creator_order_id,
+                "event_type": "disputed",
+                "event_date": now.isoformat(),
+            }
+            for name in ("order-event-list", "create-order-event")
         },
         ("webhook-subscription-detail", "patch"): {"description": "intruder"},
         ("webhook-subscription-replay", "post"): {
