@@ -35,6 +35,8 @@ TASK_KINDS = {
     # The routing sweeper only re-queues lost jobs: it must not wait behind a solving one.
     "routing.tasks.jobs_sweep": DEFAULT,
     "accounts.tasks.idempotency_records_purge": DEFAULT,
+    "workflows.tasks.orchestration_event_process": DEFAULT,
+    "workflows.tasks.orchestration_sweep": DEFAULT,
 }
 
 

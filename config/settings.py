@@ -276,6 +276,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.tasks.jobs_sweep",
         "schedule": timedelta(minutes=1),
     },
+    "orchestration-sweeper": {
+        "task": "workflows.tasks.orchestration_sweep",
+        "schedule": timedelta(seconds=env.float("ORCHESTRATION_SWEEP_INTERVAL_S", default=60)),
+    },
     "idempotency-purge": {
         "task": "accounts.tasks.idempotency_records_purge",
         "schedule": timedelta(hours=1),
@@ -297,6 +301,11 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 PLANNING_QUEUE_LEASE = timedelta(seconds=env.float("PLANNING_QUEUE_LEASE_S", default=300))
 # Longer than a geocoding task's retries take (30 s + 2 min + 10 min, and its rate limit).
 GEOCODING_QUEUE_LEASE = timedelta(seconds=env.float("GEOCODING_QUEUE_LEASE_S", default=1200))
+# An async event's task not done after this is taken as lost and queued again (its workflows
+# are short; a run done already is never run twice).
+ORCHESTRATION_QUEUE_LEASE = timedelta(
+    seconds=env.float("ORCHESTRATION_QUEUE_LEASE_S", default=300)
+)
 # Order tags in these namespaces (the part before the colon) are handling requirements: only
 # a service listing the tag may carry the order. Any tag some service lists is one too.
 CARRIER_REQUIREMENT_TAG_NAMESPACES = env.list(

@@ -66,3 +66,31 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_reference}"
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OrchestrationRun(models.Model):
+    """What became of an ``ORCHESTRATION`` event posted to ``/event/async``: the event is
+    append-only, so its processing is kept here (and audited as ``ORCHESTRATION_AUDIT``
+    events). ``queued_at`` stamps the task out for it; the sweeper queues a lost one again."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    event = models.OneToOneField(
+        "webhooks.Event", on_delete=models.CASCADE, related_name="orchestration_run"
+    )
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "queued_at"], name="orchestration_run_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.status}"

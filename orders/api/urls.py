@@ -9,4 +9,6 @@ urlpatterns = [
     path("orders/<uuid:order_id>", views.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<uuid:order_id>/cancel", views.OrderCancelView.as_view(), name="order-cancel"),
     path("pos/events", views.PosEventView.as_view(), name="pos-events"),
+    # Seed 001's own path for the same thing.
+    path("epos/events", views.EposEventView.as_view(), name="epos-events"),
 ]

@@ -73,6 +73,7 @@ class EventSerializer(serializers.Serializer):
 
     id = serializers.UUIDField()
     type = serializers.CharField()
+    name = serializers.CharField(source="type", help_text="The same as type (seed 003).")
     version = serializers.CharField()
     liveMode = serializers.BooleanField(source="live_mode")  # noqa: N815
     dateTime = serializers.DateTimeField(  # noqa: N815
@@ -81,7 +82,14 @@ class EventSerializer(serializers.Serializer):
         "or job's); Z for events bound to no place.",
     )
     data = EventDataField()
-    category = serializers.ChoiceField(choices=EventCategory.choices)
+    attributes = EventDataField(
+        source="data", help_text="The same as data: seed 003's name for what an event carries."
+    )
+    category = serializers.ChoiceField(
+        choices=EventCategory.choices,
+        help_text="Seed 003's event type: ORCHESTRATION events trigger workflows (POST "
+        "/event/async), ORCHESTRATION_AUDIT events record what happened.",
+    )
     entityType = serializers.CharField(source="entity_type")  # noqa: N815
     entityId = serializers.CharField(source="entity_id")  # noqa: N815
     entityRef = serializers.CharField(source="entity_ref")  # noqa: N815

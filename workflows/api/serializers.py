@@ -1,5 +1,7 @@
+import json
 from decimal import Decimal
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -155,3 +157,65 @@ class OrderEventDocumentSerializer(serializers.Serializer):
     custom_fields = CustomFieldsField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+
+MAX_ATTRIBUTES_BYTES = 64_000
+
+
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class AttributesField(serializers.DictField):
+    """Seed 003's ``attributes``: what the workflow reads, any JSON object."""
+
+    default_error_messages = {"too_big": f"At most {MAX_ATTRIBUTES_BYTES} bytes of JSON."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if len(json.dumps(value, default=str)) > MAX_ATTRIBUTES_BYTES:
+            self.fail("too_big")
+        return _json_numbers(value)
+
+
+def _json_numbers(value):
+    """Decimals the API's parser made of JSON numbers, as JSON numbers again."""
+    if isinstance(value, Decimal):
+        return _json_number(value)
+    if isinstance(value, dict):
+        return {k: _json_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_numbers(v) for v in value]
+    return value
+
+
+class AsyncEventSerializer(StrictSerializer):
+    """An event to orchestrate, as seed 003's Event API names its fields."""
+
+    name = StrictCharField(
+        max_length=100,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z][A-Za-z0-9_.:-]*$",
+                "A letter, then letters, digits, '_', '.', ':' or '-'.",
+            )
+        ],
+        help_text="Which workflow runs: a built-in name, or any other (audited as unmatched).",
+    )
+    entityType = StrictCharField(max_length=50, required=False, allow_blank=True)  # noqa: N815
+    entityId = StrictCharField(max_length=64, required=False, allow_blank=True)  # noqa: N815
+    entityRef = StrictCharField(max_length=255, required=False, allow_blank=True)  # noqa: N815
+    rootEntityType = StrictCharField(  # noqa: N815
+        max_length=50, required=False, allow_blank=True, help_text="ORDER for an order's event."
+    )
+    rootEntityId = StrictCharField(  # noqa: N815
+        max_length=64, required=False, allow_blank=True, help_text="Waybill's order id."
+    )
+    rootEntityRef = StrictCharField(  # noqa: N815
+        max_length=255, required=False, allow_blank=True, help_text="The creatorOrderId."
+    )
+    attributes = AttributesField(required=False)
+
+
+class AsyncEventAcceptedSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    type = serializers.CharField(help_text="ORCHESTRATION.")
+    status = serializers.CharField(help_text="PENDING: a worker runs its workflow.")

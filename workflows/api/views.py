@@ -6,8 +6,11 @@ from accounts.api.idempotency import idempotent
 from config.api.pagination import CreatedCursorPagination
 from config.api.schema import ERROR_RESPONSES
 from config.api.views import ShipperView
-from workflows import selectors
+from webhooks.api.views import EventDetailView, EventListView
+from workflows import orchestration, selectors
 from workflows.api.serializers import (
+    AsyncEventAcceptedSerializer,
+    AsyncEventSerializer,
     OrderEventDocumentSerializer,
     OrderEventResultSerializer,
     OrderEventSerializer,
@@ -140,3 +143,52 @@ class OrderEventDetailView(_SeedAnswers, ShipperView):
     def get(self, request, order_event_id):
         event = selectors.order_event_get(tenant=self.tenant, event_id=order_event_id)
         return Response(order_event_document(event))
+
+
+class AsyncEventView(ShipperView):
+    @extend_schema(
+        operation_id="event_async_create",
+        tags=["events"],
+        summary="Create an event that triggers a workflow (seed 003's /event/async)",
+        request=AsyncEventSerializer,
+        responses={202: AsyncEventAcceptedSerializer, **ERROR_RESPONSES},
+        description=(
+            "Stored as an `ORCHESTRATION` event and answered 202 at once; a worker runs the "
+            "workflow its `name` names and records what it did as `ORCHESTRATION_AUDIT` "
+            "events on the same entities (read them with `GET /event?category=…`). Built-in "
+            "names: " + ", ".join(sorted(orchestration.BUILT_INS)) + "; any other name is "
+            'accepted and audited as "No workflow matched".'
+        ),
+    )
+    @idempotent
+    def post(self, request):
+        serializer = AsyncEventSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        spec = orchestration.AsyncEventSpec(
+            name=data["name"],
+            entity_type=data.get("entityType", ""),
+            entity_id=data.get("entityId", ""),
+            entity_ref=data.get("entityRef", ""),
+            root_entity_type=data.get("rootEntityType", ""),
+            root_entity_id=data.get("rootEntityId", ""),
+            root_entity_ref=data.get("rootEntityRef", ""),
+            attributes=data.get("attributes") or {},
+        )
+        event = orchestration.async_event_accept(tenant=self.tenant, spec=spec)
+        body = {"id": str(event.id), "name": event.type, "type": event.category}
+        return Response({**body, "status": "PENDING"}, status=status.HTTP_202_ACCEPTED)
+
+
+class SeedEventListView(EventListView):
+    # Seed 003's path for GET /events: the same view, published once.
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class SeedEventDetailView(EventDetailView):
+    # Seed 003's path for GET /events/{id}: the same view, published once.
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
