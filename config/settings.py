@@ -303,9 +303,7 @@ PLANNING_QUEUE_LEASE = timedelta(seconds=env.float("PLANNING_QUEUE_LEASE_S", def
 GEOCODING_QUEUE_LEASE = timedelta(seconds=env.float("GEOCODING_QUEUE_LEASE_S", default=1200))
 # An async event's task not done after this is taken as lost and queued again (its workflows
 # are short; a run done already is never run twice).
-ORCHESTRATION_QUEUE_LEASE = timedelta(
-    seconds=env.float("ORCHESTRATION_QUEUE_LEASE_S", default=300)
-)
+ORCHESTRATION_QUEUE_LEASE = timedelta(seconds=env.float("ORCHESTRATION_QUEUE_LEASE_S", default=300))
 # Order tags in these namespaces (the part before the colon) are handling requirements: only
 # a service listing the tag may carry the order. Any tag some service lists is one too.
 CARRIER_REQUIREMENT_TAG_NAMESPACES = env.list(
