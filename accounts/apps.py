@@ -44,7 +44,15 @@ STAFF_GROUPS = {
             "cancel_route",
             "view_stop",
         ],
-        "workflows": ["view_orderevent"],
+        "workflows": [
+            "view_orderevent",
+            *(
+                f"{action}_{model}"
+                for model in ("workflow", "workflowcondition", "workflowaction")
+                for action in ("view", "add", "change", "delete")
+            ),
+            "view_workflowrun",
+        ],
         "webhooks": [
             "view_event",
             "view_subscription",

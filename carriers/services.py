@@ -501,6 +501,19 @@ def planning_request(*, order_ids: list) -> None:
         transaction.on_commit(lambda: _planning_queue(ids))
 
 
+def order_replan_request(*, order: Order) -> bool:
+    """Ask planning to decide ``order`` again (a workflow's re-plan, say): flag it and queue
+    it after commit. False when the order is past planning (not in ``PLANNABLE``)."""
+    now = timezone.now()
+    flagged = Order.objects.filter(id=order.id, status__in=PLANNABLE).update(
+        needs_planning=True, planning_queued_at=now
+    )
+    if flagged:
+        order.needs_planning, order.planning_queued_at = True, now
+        planning_request(order_ids=[order.id])
+    return bool(flagged)
+
+
 def _planning_queue(order_ids: list[str]) -> None:
     from carriers.tasks import orders_plan as orders_plan_task
     from config.queue import enqueue

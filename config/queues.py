@@ -37,6 +37,9 @@ TASK_KINDS = {
     "accounts.tasks.idempotency_records_purge": DEFAULT,
     "workflows.tasks.orchestration_event_process": DEFAULT,
     "workflows.tasks.orchestration_sweep": DEFAULT,
+    # Staff workflows: short steps (a status move, a tag, one HTTP post, one notification).
+    "workflows.tasks.workflow_run_process": DEFAULT,
+    "workflows.tasks.workflow_runs_sweep": DEFAULT,
 }
 
 

@@ -280,6 +280,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.orchestration_sweep",
         "schedule": timedelta(seconds=env.float("ORCHESTRATION_SWEEP_INTERVAL_S", default=60)),
     },
+    "workflow-run-sweeper": {
+        "task": "workflows.tasks.workflow_runs_sweep",
+        "schedule": timedelta(seconds=env.float("WORKFLOW_SWEEP_INTERVAL_S", default=60)),
+    },
     "idempotency-purge": {
         "task": "accounts.tasks.idempotency_records_purge",
         "schedule": timedelta(hours=1),
@@ -304,6 +308,15 @@ GEOCODING_QUEUE_LEASE = timedelta(seconds=env.float("GEOCODING_QUEUE_LEASE_S", d
 # An async event's task not done after this is taken as lost and queued again (its workflows
 # are short; a run done already is never run twice).
 ORCHESTRATION_QUEUE_LEASE = timedelta(seconds=env.float("ORCHESTRATION_QUEUE_LEASE_S", default=300))
+# Staff workflows (workflows/engine.py): a run's message not taken within the lease is lost
+# and queued again; which triggers any workflow listens to is cached per process this long.
+WORKFLOW_QUEUE_LEASE = timedelta(seconds=env.float("WORKFLOW_QUEUE_LEASE_S", default=300))
+WORKFLOW_TRIGGERS_CACHE_S = env.float("WORKFLOW_TRIGGERS_CACHE_S", default=30)
+# A workflow that triggers itself is stopped: runs caused by runs this deep, or this many runs
+# of one workflow for one order within the window.
+WORKFLOW_MAX_DEPTH = env.int("WORKFLOW_MAX_DEPTH", default=5)
+WORKFLOW_MAX_RUNS_PER_ORDER = env.int("WORKFLOW_MAX_RUNS_PER_ORDER", default=20)
+WORKFLOW_LOOP_WINDOW = timedelta(minutes=env.float("WORKFLOW_LOOP_WINDOW_MIN", default=10))
 # Order tags in these namespaces (the part before the colon) are handling requirements: only
 # a service listing the tag may carry the order. Any tag some service lists is one too.
 CARRIER_REQUIREMENT_TAG_NAMESPACES = env.list(

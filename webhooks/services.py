@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -107,11 +108,25 @@ def event_append(**kwargs: Any) -> Event:
     return events_append(events=[event_build(**kwargs)])[0]
 
 
+# Called with the stored events of every ``events_append``, in its transaction: other apps
+# (the workflow engine) react to events without this module knowing them. A listener must be
+# cheap when it has nothing to do: carrier event intake appends events in bulk.
+EVENT_LISTENERS: list[Callable[[list[Event]], None]] = []
+
+
+def events_listener_add(listener: Callable[[list[Event]], None]) -> None:
+    if listener not in EVENT_LISTENERS:
+        EVENT_LISTENERS.append(listener)
+
+
 def events_append(*, events: list[PendingEvent]) -> list[Event]:
-    """Store events built with ``event_build`` and fan them out to their subscriptions."""
+    """Store events built with ``event_build``, fan them out to their subscriptions and tell
+    the listeners."""
     _require_transaction()
     stored = Event.objects.bulk_create([pending.event for pending in events])
     _fan_out(events)
+    for listener in EVENT_LISTENERS:
+        listener(stored)
     return stored
 
 

@@ -33,7 +33,8 @@ from tracking.services import FactOutcome, carrier_facts_apply
 from webhooks.catalogue import EventName
 from webhooks.models import Event, EventCategory
 from workflows import selectors
-from workflows.models import OrchestrationRun, RunStatus
+from workflows.engine import event_trigger, workflow_runs_record
+from workflows.models import OrchestrationRun, RunStatus, TriggerKind, WorkflowRun
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ def async_event_accept(*, tenant: Tenant, spec: AsyncEventSpec) -> Event:
             root_entity_ref=spec.root_entity_ref,
         )
         run = OrchestrationRun.objects.create(event=event, queued_at=now)
+        # Staff workflows bound to the name run too, each as a run of its own.
+        workflow_runs_record(triggers=[event_trigger(event, TriggerKind.ASYNC_EVENT)])
         transaction.on_commit(lambda: _queue([str(run.id)], orchestration_event_process))
     return event
 
@@ -111,7 +114,7 @@ def orchestration_event_process(*, run_id: str) -> str:
         workflow = BUILT_INS.get(event.type)
         try:
             with transaction.atomic():
-                outcome = workflow.run(event) if workflow else "No workflow matched."
+                outcome = workflow.run(event) if workflow else _staff_workflows(event)
             run.status = RunStatus.DONE
         except WaybillError as exc:
             outcome, run.status = exc.detail, RunStatus.FAILED
@@ -121,6 +124,15 @@ def orchestration_event_process(*, run_id: str) -> str:
         run.outcome = outcome[:500]
         run.save(update_fields=["status", "attempts", "processed_at", "outcome"])
     return run.status
+
+
+def _staff_workflows(event: Event) -> str:
+    names = sorted(
+        WorkflowRun.objects.filter(trigger_event=event).values_list("workflow__name", flat=True)
+    )
+    if not names:
+        return "No workflow matched."
+    return "Handed to workflows: " + ", ".join(names) + "."
 
 
 def _audit(event: Event, workflow: Workflow | None, status: str, outcome: str) -> Event:

@@ -15,6 +15,7 @@ from config.errors import Conflict, InvalidInput, NotFound
 from config.times import DELIVERY, order_zone
 from orders.models import Order
 from workflows import selectors
+from workflows.engine import order_event_trigger, workflow_runs_record
 from workflows.models import OrderEvent
 
 
@@ -52,18 +53,21 @@ def order_event_upsert(*, tenant: Tenant, spec: OrderEventSpec) -> tuple[OrderEv
     }
     with transaction.atomic():
         event = _existing(order, spec)
-        if event is None:
+        created = event is None
+        if created:
             event = OrderEvent.objects.create(
                 **({"id": spec.id} if spec.id else {}),
                 order=order,
                 event_reference=spec.event_reference,
                 **values,
             )
-            return event, True
-        for name, value in {"event_reference": spec.event_reference, **values}.items():
-            setattr(event, name, value)
-        event.save()
-    return event, False
+        else:
+            for name, value in {"event_reference": spec.event_reference, **values}.items():
+                setattr(event, name, value)
+            event.save()
+        # The workflows bound to its type run for each write of it.
+        workflow_runs_record(triggers=[order_event_trigger(event)])
+    return event, created
 
 
 def _existing(order: Order, spec: OrderEventSpec) -> OrderEvent | None:
