@@ -37,6 +37,8 @@ TASK_KINDS = {
     "accounts.tasks.idempotency_records_purge": DEFAULT,
     "workflows.tasks.orchestration_event_process": DEFAULT,
     "workflows.tasks.orchestration_sweep": DEFAULT,
+    # One short SMS per ETA change; retried on its own schedule when the provider is down.
+    "notifications.tasks.order_eta_notify": DEFAULT,
 }
 
 
