@@ -160,16 +160,16 @@ def _render(row, order, message, custom_fields, lines, eta_window) -> Rendered:
         )
     row.template = template
     row.to = _receiver_address(order, row.channel)
-    tags = merge_tags(
-        order=order,
-        order_lines=list(order.lines.all()),
-        tracking_url=tracking_url(order),
-        message=message,
-        custom_fields=custom_fields,
-        lines=lines,
-        eta_window=eta_window,
-    )
     try:
+        tags = merge_tags(
+            order=order,
+            order_lines=list(order.lines.all()),
+            tracking_url=tracking_url(order),
+            message=message,
+            custom_fields=custom_fields,
+            lines=lines,
+            eta_window=eta_window,
+        )
         text = template_render("text_body", template.text_body, tags)
         if row.channel == Channel.SMS:
             subject, html = "", ""
