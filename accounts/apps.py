@@ -45,6 +45,15 @@ STAFF_GROUPS = {
             "view_stop",
         ],
         "workflows": ["view_orderevent"],
+        "notifications": [
+            "view_notificationtemplate",
+            "change_notificationtemplate",
+            "add_notificationtemplate",
+            "view_notificationmessage",
+            "view_receiveroptout",
+            "change_receiveroptout",
+            "add_receiveroptout",
+        ],
         "webhooks": [
             "view_event",
             "view_subscription",

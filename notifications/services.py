@@ -310,3 +310,66 @@ def order_etas_changed(*, etas: list[tuple]) -> None:
         enqueue_on_commit(
             task, str(order_id), eta_from.isoformat(), eta_to.isoformat() if eta_to else None
         )
+
+
+# --- the admin's preview and checks -------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    """A template rendered for an order, as its receiver would get it (nothing is sent)."""
+
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+    problems: list[TemplateProblem] | None = None
+
+
+def notification_preview(*, template: NotificationTemplate, order) -> Preview:
+    """``template`` rendered for ``order`` (an ETA window of the next hour when the template
+    is the schedule trigger's); what does not render is listed in ``problems``."""
+    eta_window = None
+    if template.trigger_event == SCHEDULE_TRIGGER:
+        now = timezone.now()
+        eta_window = (
+            now - timedelta(seconds=template.time_subtracted_from_estimate),
+            now + timedelta(seconds=template.time_added_to_estimate),
+        )
+    tags = merge_tags(
+        order=order,
+        order_lines=list(order.lines.all()) if order.pk else [],
+        tracking_url=tracking_url(order),
+        message="(the event's message)",
+        eta_window=eta_window,
+    )
+    preview, problems = Preview(), []
+    fields = [("text_body", "text", False)]
+    if template.channel == Channel.EMAIL:
+        fields += [("subject", "subject", False), ("html_body", "html", True)]
+    for field, attribute, html in fields:
+        try:
+            rendered = template_render(field, getattr(template, field), tags, html=html)
+            setattr(preview, attribute, rendered)
+        except TemplateProblem as exc:
+            problems.append(exc)
+    preview.problems = problems
+    return preview
+
+
+def template_problems(template: NotificationTemplate) -> list[TemplateProblem]:
+    """What is wrong with a template before it is saved: its syntax, an unknown merge tag
+    (rendered for a sample order), the fields its channel takes."""
+    from accounts.models import Shipper
+    from orders.models import Order
+
+    problems = []
+    if template.channel == Channel.SMS:
+        problems += [
+            TemplateProblem(field, "An SMS has no subject or HTML body.")
+            for field in ("subject", "html_body")
+            if getattr(template, field).strip()
+        ]
+    elif not template.subject.strip():
+        problems.append(TemplateProblem("subject", "An email needs a subject."))
+    sample = Order(shipper=Shipper(name="Sample shipper"), live_mode=False, creator_order_id="S-1")
+    return problems + (notification_preview(template=template, order=sample).problems or [])
