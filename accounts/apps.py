@@ -53,6 +53,15 @@ STAFF_GROUPS = {
             ),
             "view_workflowrun",
         ],
+        "notifications": [
+            "view_notificationtemplate",
+            "change_notificationtemplate",
+            "add_notificationtemplate",
+            "view_notificationmessage",
+            "view_receiveroptout",
+            "change_receiveroptout",
+            "add_receiveroptout",
+        ],
         "webhooks": [
             "view_event",
             "view_subscription",

@@ -40,6 +40,8 @@ TASK_KINDS = {
     # Staff workflows: short steps (a status move, a tag, one HTTP post, one notification).
     "workflows.tasks.workflow_run_process": DEFAULT,
     "workflows.tasks.workflow_runs_sweep": DEFAULT,
+    # One short SMS per ETA change; retried on its own schedule when the provider is down.
+    "notifications.tasks.order_eta_notify": DEFAULT,
 }
 
 

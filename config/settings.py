@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "finance",
     "webhooks",
     "workflows",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -344,8 +345,30 @@ GEOCODER_TIMEOUT_S = env.float("GEOCODER_TIMEOUT_S", default=5.0)
 # Celery's per-worker rate limit of geocoding tasks, e.g. "1/s" for the public Nominatim.
 GEOCODER_RATE_LIMIT = env.str("GEOCODER_RATE_LIMIT", default="5/s")
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Customer notifications (README, "Notifications"). Email: SMTP in production
+# (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the EMAIL_HOST settings), the
+# file backend under var/ otherwise; a test-mode order's email always goes to that file.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=VAR_DIR / "mail")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="waybill@localhost")
+NOTIFICATION_EMAIL_FROM = env.str("NOTIFICATION_EMAIL_FROM", default=DEFAULT_FROM_EMAIL)
+# SMS: "file" (JSON lines under var/, the demo's and every test-mode order's) or "twilio".
+SMS_PROVIDER = env.str("SMS_PROVIDER", default="file")
+if SMS_PROVIDER not in ("file", "twilio"):
+    raise ImproperlyConfigured(f"SMS_PROVIDER must be file or twilio, not {SMS_PROVIDER!r}.")
+SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=VAR_DIR / "sms")
+SMS_FROM = env.str("SMS_FROM", default="Waybill")
+SMS_TIMEOUT_S = env.float("SMS_TIMEOUT_S", default=10.0)
+TWILIO_API_URL = env.str("TWILIO_API_URL", default="https://api.twilio.com")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 
 LOGGING = {
     "version": 1,

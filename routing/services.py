@@ -18,6 +18,7 @@ from carriers.services import planning_request, plans_release, plans_route
 from config.errors import Conflict, InvalidInput
 from config.queue import enqueue_row
 from config.sweeping import rows_take
+from notifications.services import order_etas_changed
 from orders.events import order_event_target
 from orders.models import ROUTABLE, Order, OrderStatus
 from orders.services import order_statuses_move
@@ -38,6 +39,7 @@ from routing.models import (
     Route,
     RouteStatus,
     Stop,
+    StopKind,
     VehicleGroup,
     route_can_move,
 )
@@ -358,6 +360,10 @@ def job_approve(*, job: OptimizationJob, actor: str) -> list[Route]:
     job.status, job.approved_at, job.approved_by = JobStatus.APPROVED, now, actor
     job.save(update_fields=["status", "approved_at", "approved_by"])
     events_append(events=_approval_events(job, orders, routes, stops, plans, origin, now))
+    # Seed 004's schedule trigger: each receiver hears of its delivery stop's ETA.
+    order_etas_changed(
+        etas=[(s.order_id, s.eta, None) for s in stops if s.kind == StopKind.DELIVERY]
+    )
     return routes
 
 

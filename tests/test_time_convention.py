@@ -58,6 +58,8 @@ PLACE_OF_SEGMENT = {
     "pickup": PICKUP,  # the manifest's pickup block
     "deliveryTimeFrame": DELIVERY,
     "deliveryEta": DELIVERY,
+    "deliveryEtaWindow": DELIVERY,  # the ETA window SMS (NotificationOrderSmsSent)
+    "pickupEtaWindow": PICKUP,
     "delivery": DELIVERY,  # the manifest's delivery block
     "stop": DELIVERY,  # every stop here is a delivery
     "stops": DELIVERY,
@@ -199,6 +201,7 @@ def world(client_a, carrier_client, dispatcher_api):
     order_mark_gone_from_pos(order=gone, actor="test")
     _carrier_reports(Order.objects.get(id=routed[0]["id"]), carrier)
     _finance(carrier_client, planned)
+    _eta_sms(Order.objects.get(id=routed[1]["id"]))
     return {
         "routed": routed,
         "frozen": frozen,
@@ -244,6 +247,22 @@ def _carrier_reports(order: Order, carrier) -> None:
             **order_event_target(order),
         )
         events_append(events=[failed])
+
+
+def _eta_sms(order: Order) -> None:
+    """The ETA window SMS of a routed order's stop (NotificationOrderSmsSent)."""
+    from notifications.models import SCHEDULE_TRIGGER, Channel, NotificationTemplate
+    from notifications.services import order_eta_notify
+
+    NotificationTemplate.objects.create(
+        code="eta",
+        channel=Channel.SMS,
+        name="ETA",
+        text_body="We arrive {{ etaWindow.fromTime }}-{{ etaWindow.toTime }}.",
+        trigger_event=SCHEDULE_TRIGGER,
+    )
+    stop = Stop.objects.get(order=order)
+    assert order_eta_notify(order_id=order.id, eta_from=stop.eta) is not None
 
 
 def _finance(carrier_client, planned: dict) -> None:

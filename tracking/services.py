@@ -13,13 +13,14 @@ from django.utils import timezone
 from accounts.services import api_key_hash
 from carriers.models import Carrier
 from config.errors import Conflict, WaybillError
+from notifications.services import order_etas_changed
 from orders.models import Order, OrderStatus, order_can_move
 from orders.services import order_statuses_move
 from routing.models import ROUTE_PROGRESS, Route, RouteStatus
 from routing.services import route_status_move
 from tracking import selectors
 from tracking.events import seed_events_for
-from tracking.facts import COLLO_FACTS, ROUTE_FACTS, CarrierFact
+from tracking.facts import COLLO_FACTS, ETA_UPDATED, ROUTE_FACTS, CarrierFact
 from tracking.models import CarrierEventsToken, TrackingEvent
 from webhooks.catalogue import EventName
 from webhooks.services import events_append
@@ -136,6 +137,14 @@ def carrier_facts_apply(*, carrier: Carrier, facts: list[CarrierFact]) -> list[F
         batch = _Batch.load(carrier, facts)
         results = [_fact_apply(batch, fact) for fact in facts]
         batch.flush()
+        # Seed 004's schedule trigger: the receiver hears of a new ETA window once it commits.
+        order_etas_changed(
+            etas=[
+                (row.order_id, row.eta_from, row.eta_to)
+                for row in batch.rows
+                if row.applied and row.type == ETA_UPDATED and row.order_id
+            ]
+        )
     return results
 
 

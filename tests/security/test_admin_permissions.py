@@ -72,12 +72,18 @@ EXTRA_VIEW_PERMISSIONS = {
     "finance_invoice_decide": ("finance.approve_invoice", "finance.dispute_invoice"),
     "finance_invoice_export": ("finance.export_invoice",),
     "finance_invoice_totals": ("finance.view_invoice", "finance.change_invoice"),
+    # A template's preview sends nothing: whoever may see templates may preview them.
+    "notifications_notificationtemplate_preview": (
+        "notifications.view_notificationtemplate",
+        "notifications.change_notificationtemplate",
+    ),
 }
 # Extra pages about one object, by its id.
 PAGES_OF_AN_OBJECT = {
     "finance_costaddition_decide",
     "finance_invoice_decide",
     "finance_invoice_export",
+    "notifications_notificationtemplate_preview",
 }
 STANDARD_VIEWS = ("changelist", "add", "history", "delete", "change")
 ROUTE_FIGURES = (

@@ -7,7 +7,7 @@ from webhooks.payloads import SEED_PAYLOADS
 
 # Types whose source objects arrive with later issues: their shapes and schemas are published,
 # their builders are not yet (cost additions and invoices; the SMS notification, issue 15).
-AWAITING_BUILDERS = {"NotificationOrderSmsSent"}
+AWAITING_BUILDERS: set[str] = set()
 
 
 def test_it_lists_every_seed_type_and_version():
@@ -37,8 +37,13 @@ def test_every_schema_is_an_envelope_around_its_payload_model():
 
 
 def test_appending_a_type_without_a_builder_fails_loudly():
+    # Every type has its builders now: a stand-in type without one.
+    from webhooks.catalogue import EventType, EventVersion
+
+    model = CATALOGUE["NotificationOrderSmsSent"].versions["2.0"].data_model
+    awaiting = EventType("Awaiting", "test", {"1.0": EventVersion(model)})
     with pytest.raises(NotImplementedError):
-        CATALOGUE["NotificationOrderSmsSent"].build("2.0")
+        awaiting.build("1.0")
 
 
 @pytest.mark.django_db
