@@ -41,7 +41,8 @@ TASK_KINDS = {
     "workflows.tasks.workflow_run_process": DEFAULT,
     "workflows.tasks.workflow_runs_sweep": DEFAULT,
     # One short SMS per ETA change; retried on its own schedule when the provider is down.
-    "notifications.tasks.order_eta_notify": DEFAULT,
+    "notifications.tasks.eta_notice_handle": DEFAULT,
+    "notifications.tasks.eta_notices_sweep": DEFAULT,
 }
 
 

@@ -285,6 +285,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.workflow_runs_sweep",
         "schedule": timedelta(seconds=env.float("WORKFLOW_SWEEP_INTERVAL_S", default=60)),
     },
+    "eta-notice-sweeper": {
+        "task": "notifications.tasks.eta_notices_sweep",
+        "schedule": timedelta(seconds=env.float("ETA_NOTICE_SWEEP_INTERVAL_S", default=60)),
+    },
     "idempotency-purge": {
         "task": "accounts.tasks.idempotency_records_purge",
         "schedule": timedelta(hours=1),
@@ -306,6 +310,8 @@ IDEMPOTENCY_TTL = timedelta(hours=24)
 PLANNING_QUEUE_LEASE = timedelta(seconds=env.float("PLANNING_QUEUE_LEASE_S", default=300))
 # Longer than a geocoding task's retries take (30 s + 2 min + 10 min, and its rate limit).
 GEOCODING_QUEUE_LEASE = timedelta(seconds=env.float("GEOCODING_QUEUE_LEASE_S", default=1200))
+# An ETA notice's task not done after this (its retries take up to an hour) is queued again.
+ETA_NOTICE_QUEUE_LEASE = timedelta(seconds=env.float("ETA_NOTICE_QUEUE_LEASE_S", default=3900))
 # An async event's task not done after this is taken as lost and queued again (its workflows
 # are short; a run done already is never run twice).
 ORCHESTRATION_QUEUE_LEASE = timedelta(seconds=env.float("ORCHESTRATION_QUEUE_LEASE_S", default=300))

@@ -171,3 +171,23 @@ class ReceiverOptOut(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.address = address_normalise(self.channel, self.address)
         super().save(*args, **kwargs)
+
+
+class EtaNotice(models.Model):
+    """An ETA change that asks for the window SMS (seed 004's schedule trigger), written in
+    the transaction of the change: the broker's or a worker's failure never loses it.
+    ``queued_at`` stamps the task out for it, ``done_at`` that it was handled (sent, refused,
+    or nothing to send); the sweeper queues one whose task was lost."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="+")
+    eta_from = models.DateTimeField()
+    eta_to = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["done_at", "queued_at"], name="eta_notice_pending")]
+
+    def __str__(self) -> str:
+        return f"ETA {self.eta_from:%Y-%m-%d %H:%M} for {self.order_id}"

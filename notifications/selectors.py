@@ -38,6 +38,13 @@ def schedule_template_for(*, shipper) -> NotificationTemplate | None:
     ).first()
 
 
+def schedule_templates_exist() -> bool:
+    """Whether any shipper has an active schedule-trigger template (else no ETA asks for one)."""
+    return NotificationTemplate.objects.filter(
+        channel=Channel.SMS, trigger_event=SCHEDULE_TRIGGER, active=True
+    ).exists()
+
+
 def order_for_notification(order_id) -> Order | None:
     return Order.objects.select_related("shipper").filter(id=order_id).first()
 

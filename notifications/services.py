@@ -23,12 +23,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.queue import enqueue_on_commit
+from config.queue import enqueue_row
+from config.sweeping import rows_take
 from notifications import selectors
 from notifications.errors import NotificationRefused, ProviderUnavailable
 from notifications.models import (
     SCHEDULE_TRIGGER,
     Channel,
+    EtaNotice,
     MessageStatus,
     NotificationMessage,
     NotificationTemplate,
@@ -300,16 +302,53 @@ def order_eta_notify(*, order_id, eta_from: datetime, eta_to: datetime | None = 
 
 
 def order_etas_changed(*, etas: list[tuple]) -> None:
-    """Queue the ETA window SMS of each ``(order id, eta from, eta to)`` once the change that
-    set them commits (``notifications.tasks.order_eta_notify``)."""
-    from notifications.tasks import order_eta_notify as task
+    """Record, in the caller's transaction, that each ``(order id, eta from, eta to)`` asks
+    for the ETA window SMS, and queue it once that commits; nothing is recorded while no
+    active schedule template exists (one query, and none without an ETA)."""
+    etas = [(order_id, start, end) for order_id, start, end in etas if start is not None]
+    if not etas or not selectors.schedule_templates_exist():
+        return
+    now = timezone.now()
+    notices = EtaNotice.objects.bulk_create(
+        [EtaNotice(order_id=o, eta_from=start, eta_to=end, queued_at=now) for o, start, end in etas]
+    )
+    ids = [notice.id for notice in notices]
+    transaction.on_commit(lambda: _eta_notices_queue(ids))
 
-    for order_id, eta_from, eta_to in etas:
-        if eta_from is None:
-            continue
-        enqueue_on_commit(
-            task, str(order_id), eta_from.isoformat(), eta_to.isoformat() if eta_to else None
-        )
+
+def _eta_notices_queue(notice_ids: list) -> None:
+    from notifications.tasks import eta_notice_handle
+
+    for notice_id in notice_ids:
+        enqueue_row(eta_notice_handle, EtaNotice, notice_id)
+
+
+def eta_notice_handle(*, notice_id) -> NotificationMessage | None:
+    """Send the window SMS an ``EtaNotice`` asks for and mark it done (a provider that is
+    down raises ProviderUnavailable and leaves it to its retries and the sweeper)."""
+    notice = EtaNotice.objects.filter(id=notice_id, done_at__isnull=True).first()
+    if notice is None:
+        return None
+    message = order_eta_notify(
+        order_id=notice.order_id, eta_from=notice.eta_from, eta_to=notice.eta_to
+    )
+    EtaNotice.objects.filter(id=notice.id).update(done_at=timezone.now())
+    return message
+
+
+def eta_notices_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Queue the ETA notices whose task is lost: never queued (the broker refused it) or
+    queued longer ago than ``ETA_NOTICE_QUEUE_LEASE``. Returns how many were queued."""
+    now = now or timezone.now()
+    pending = EtaNotice.objects.filter(done_at__isnull=True)
+    lost = [
+        pending.filter(queued_at__isnull=True).order_by("id"),
+        pending.filter(queued_at__lt=now - settings.ETA_NOTICE_QUEUE_LEASE).order_by("queued_at"),
+    ]
+    with transaction.atomic():
+        ids = rows_take(lost, limit=limit, stamp={"queued_at": now})
+        transaction.on_commit(lambda: _eta_notices_queue(ids))
+    return len(ids)
 
 
 # --- the admin's preview and checks -------------------------------------------------------

@@ -1,5 +1,3 @@
-from datetime import datetime
-
 from celery import shared_task
 
 from notifications import services
@@ -13,10 +11,11 @@ from notifications.errors import ProviderUnavailable
     retry_backoff_max=1800,
     max_retries=8,
 )
-def order_eta_notify(order_id: str, eta_from: str, eta_to: str | None = None) -> str | None:
-    message = services.order_eta_notify(
-        order_id=order_id,
-        eta_from=datetime.fromisoformat(eta_from),
-        eta_to=datetime.fromisoformat(eta_to) if eta_to else None,
-    )
+def eta_notice_handle(notice_id: str) -> str | None:
+    message = services.eta_notice_handle(notice_id=notice_id)
     return str(message.id) if message is not None else None
+
+
+@shared_task
+def eta_notices_sweep() -> int:
+    return services.eta_notices_sweep()

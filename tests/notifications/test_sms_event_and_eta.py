@@ -8,8 +8,8 @@ import jsonschema
 import pytest
 
 from config.celery_app import app
-from notifications.models import MessageStatus, NotificationMessage
-from notifications.services import notification_send, order_eta_notify
+from notifications.models import EtaNotice, MessageStatus, NotificationMessage
+from notifications.services import eta_notices_sweep, notification_send, order_eta_notify
 from tests.tracking.test_seed_events_golden import FIXTURES, shape_differences
 from tracking.facts import ETA_UPDATED, CarrierFact
 from tracking.services import carrier_facts_apply
@@ -108,3 +108,44 @@ def test_an_applied_eta_update_from_a_carrier_sends_the_window(
 def test_an_sms_of_another_trigger_sends_data_null(order, eta_template):
     notification_send(order=order, channel="sms", template="eta-window", key="x", trigger="Other")
     assert Event.objects.get(type="NotificationOrderSmsSent").data["data"] is None
+
+
+def test_an_eta_change_the_broker_never_took_is_swept_and_sent(
+    order, eta_template, carrier, django_capture_on_commit_callbacks
+):
+    fact = CarrierFact(
+        type=ETA_UPDATED,
+        external_id="eta-lost",
+        time_of_event=ETA - datetime.timedelta(hours=1),
+        order=order,
+        eta_from=ETA,
+    )
+    carrier_facts_apply(carrier=carrier, facts=[fact])  # its on-commit queueing never runs
+    notice = EtaNotice.objects.get(order=order)
+    assert (notice.done_at, NotificationMessage.objects.count()) == (None, 0)
+    EtaNotice.objects.filter(id=notice.id).update(queued_at=None)  # as a refused publish
+
+    app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert eta_notices_sweep() == 1
+        notice_sent = NotificationMessage.objects.get()
+    finally:
+        app.conf.task_always_eager = False
+
+    assert notice_sent.status == MessageStatus.SENT
+    notice.refresh_from_db()
+    assert notice.done_at is not None
+    assert eta_notices_sweep() == 0
+
+
+def test_no_schedule_template_records_no_eta_notice(order, eta_template, carrier):
+    eta_template.active = False
+    eta_template.save()
+    fact = CarrierFact(
+        type=ETA_UPDATED, external_id="eta-none", time_of_event=ETA, order=order, eta_from=ETA
+    )
+
+    carrier_facts_apply(carrier=carrier, facts=[fact])
+
+    assert not EtaNotice.objects.exists()
