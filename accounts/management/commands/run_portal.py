@@ -60,9 +60,10 @@ class Command(BaseCommand):
             "routing": _worker(python, "routing", LONG_KINDS, concurrency=1),
             "beat": [python, "-m", "celery", "-A", "config", "beat", "-l", "info"],
         }
-        processes = {
-            name: subprocess.Popen(cmd, env=os.environ.copy()) for name, cmd in commands.items()
-        }
+        env = os.environ.copy()
+        # The demo's emails and SMS link the receiver's tracking page on this server.
+        env.setdefault("TRACKING_PAGE_BASE_URL", f"http://{addrport}")
+        processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         stop = False
 
         def _stop(*_):
