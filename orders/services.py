@@ -6,12 +6,12 @@ from typing import Any
 from urllib.parse import quote
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from accounts.models import Shipper
 from carriers.services import PLANNING_KEYS, planning_request, plans_release
 from config.errors import Conflict, InvalidInput
+from config.sql import rows_insert, rows_update
 from orders.documents import (
     collo_rows,
     line_rows,
@@ -140,22 +140,19 @@ def _move_columns(to: str, reason: str, updates: dict | None, now) -> dict[str, 
 
 
 def _columns_per_order(orders: list[Order], updates_by_order: dict, columns: dict) -> tuple:
-    """The columns some orders set a value of their own in, as the ``CASE`` per column that
-    writes them in one UPDATE (the others get ``columns``' value, else keep theirs; such a
-    column leaves ``columns``), and what each order gets, by order id."""
-    cases: dict[str, Case] = {}
+    """The columns some orders set a value of their own in, with each order's value by id
+    (the others get ``columns``' value, else keep theirs; such a column leaves ``columns``),
+    for one UPDATE; and what each order gets, by order id."""
+    per_row: dict[str, dict] = {}
     own: dict = {o.id: {} for o in orders}
     for column in sorted({c for updates in updates_by_order.values() for c in updates}):
-        field = Order._meta.get_field(column)
         shared = columns.pop(column, None)
-        whens = []
+        values = per_row[column] = {}
         for order in orders:
             value = updates_by_order.get(order.id, {}).get(column, shared)
             if column in updates_by_order.get(order.id, {}) or shared is not None:
-                own[order.id][column] = value
-                whens.append(When(id=order.id, then=Value(value, output_field=field)))
-        cases[column] = Case(*whens, default=F(column), output_field=field)
-    return cases, own
+                own[order.id][column] = values[order.id] = value
+    return per_row, own
 
 
 def _illegal_moves_refuse(orders: list[Order], to: str) -> None:
@@ -226,17 +223,21 @@ def order_statuses_move(
         )
         for order in orders
     ]
-    cases, own = _columns_per_order(orders, updates_by_order or {}, columns)
+    per_row, own = _columns_per_order(orders, updates_by_order or {}, columns)
     # Compare-and-set: the rows must still be where the caller saw them.
-    moved = Order.objects.filter(
-        id__in=[o.id for o in orders], status__in={o.status for o in orders}
-    ).update(**columns, **cases)
+    moved = rows_update(
+        Order,
+        ids=[o.id for o in orders],
+        where_in={"status": sorted({o.status for o in orders})},
+        columns=columns,
+        per_row=per_row,
+    )
     if moved != len(orders):
         raise Conflict("Orders changed while they were being moved; try again.", code="conflict")
     for order in orders:
         for column, value in {**columns, **own[order.id]}.items():
             setattr(order, column, value)
-    OrderHistory.objects.bulk_create(history)
+    rows_insert(history)
     if to in _STATUS_EVENTS:
         events_append(
             events=[

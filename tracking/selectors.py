@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
+from accounts.models import Shipper
 from accounts.services import api_key_hash
 from accounts.tenancy import Tenant
 from carriers.models import Carrier, Plan
 from config.errors import NotFound, first_or_404
+from config.sql import Columns, any_of, for_update_of, quote
 from orders.models import Collo, Order
-from routing.models import Route, RouteStatus, Stop, StopKind
+from routing.models import Route, RouteStatus, Stop, StopKind, VehicleGroup
 from tracking.models import CarrierEventsToken, ProofOfDelivery, TrackingEvent
 
 EVENTS_TOKEN_PREFIX = "wb_evt_"
@@ -84,18 +87,33 @@ def collo_of_order(*, order: Order, barcode: str = "", collo_id: str = "") -> Co
     return collis.filter(id=waybill_id).first() if waybill_id else None
 
 
-def orders_lock(order_ids) -> dict:
+_LOCKED_ORDER = Columns(Order, "o")
+_LOCKED_SHIPPER = Columns(Shipper, "s")
+
+
+def orders_lock(order_ids) -> tuple[dict, set]:
     """The orders, locked (``SELECT … FOR UPDATE`` in id order, so two batches never wait on
-    each other in a circle), with their shippers; by id."""
+    each other in a circle), with their shippers, by id; and which of them are on a route
+    (have stops), asked in the same statement."""
     if not order_ids:
-        return {}
-    locked = (
-        Order.objects.select_for_update(of=("self",))
-        .select_related("shipper")
-        .filter(id__in=list(order_ids))
-        .order_by("id")
+        return {}, set()
+    where, params = any_of('"o"."id"', Order._meta.pk, order_ids)
+    statement = (
+        f"SELECT {_LOCKED_ORDER.sql}, {_LOCKED_SHIPPER.sql}, EXISTS (SELECT 1 FROM "
+        f'{quote(Stop._meta.db_table)} st WHERE st."order_id" = "o"."id") '
+        f"FROM {quote(Order._meta.db_table)} o JOIN {quote(Shipper._meta.db_table)} s "
+        f'ON s."id" = o."shipper_id" WHERE {where} ORDER BY o."id"{for_update_of("o")}'
     )
-    return {order.id: order for order in locked}
+    orders, routed = {}, set()
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        for row in cursor.fetchall():
+            order = _LOCKED_ORDER.instance(row)
+            order.shipper = _LOCKED_SHIPPER.instance(row, _LOCKED_ORDER.width)
+            orders[order.id] = order
+            if row[-1]:
+                routed.add(order.id)
+    return orders, routed
 
 
 @dataclass
@@ -200,30 +218,46 @@ def _row_of(event: TrackingEvent) -> _Row:
     )
 
 
+_TIMELINE_ROW = Columns(
+    TrackingEvent,
+    "t",
+    fields=[
+        "id", "order", "carrier", "external_id", "collo", "type", "time_of_event",
+        "received_at", "applied", "eta_from", "eta_to",
+    ],
+)  # fmt: skip
+
+
 def timeline_state(
-    *, carrier: Carrier, order_ids, external_ids, with_collis: bool
+    *, carrier: Carrier, order_ids, external_ids, with_collis: bool, routed=()
 ) -> tuple[TimelineState, dict]:
     """The ``TimelineState`` of the orders, and which of ``external_ids`` ``carrier`` reported
     before (event id -> timeline row id): one statement for the timelines and the ids, one for
-    the stops, one for the collis when asked."""
+    the stops of the ``routed`` orders (those on a route), one for the collis when asked."""
     state = TimelineState()
     seen: dict = {}
     order_ids = set(order_ids)
-    rows = TrackingEvent.objects.filter(
-        Q(order_id__in=list(order_ids)) | Q(carrier=carrier, external_id__in=list(external_ids))
-    ).values_list(
-        "id", "order_id", "carrier_id", "external_id", "collo_id", "type", "time_of_event",
-        "received_at", "applied", "eta_from", "eta_to",
-    )  # fmt: skip
+    fields = TrackingEvent._meta
+    by_order, order_params = any_of('t."order_id"', fields.get_field("order"), order_ids)
+    by_id, id_params = any_of('t."external_id"', fields.get_field("external_id"), external_ids)
+    statement = (
+        f"SELECT {_TIMELINE_ROW.sql} FROM {quote(fields.db_table)} t WHERE {by_order} "
+        # ``<> ''`` as the unique index on the event ids has it, so that index answers.
+        f"""OR (t."carrier_id" = %s AND t."external_id" <> '' AND {by_id}) """
+        'ORDER BY t."time_of_event", t."received_at"'
+    )
+    carrier_id = fields.get_field("carrier").get_db_prep_value(carrier.id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*order_params, carrier_id, *id_params])
+        rows = [_TIMELINE_ROW.values(row) for row in cursor.fetchall()]
     for row_id, order_id, carrier_id, external_id, *rest in rows:
         if carrier_id == carrier.id and external_id in external_ids:
             seen[external_id] = str(row_id)
         if order_id in order_ids:
             state.rows.setdefault(order_id, []).append(_Row(*rest))
-    # Most orders a carrier's service carries are on no route: ask cheaply first.
-    if order_ids and Stop.objects.filter(order_id__in=list(order_ids)).exists():
+    if routed:
         stops = (
-            Stop.objects.filter(order_id__in=list(order_ids))
+            Stop.objects.filter(order_id__in=list(routed))
             .select_related("route__vehicle_group__depot")
             .order_by("-route__created_at")
         )
@@ -269,25 +303,39 @@ def carried_by(carrier, *, live_mode: bool) -> Q:
     return Q(live_mode=live_mode) & (Q(Exists(planned)) | Q(Exists(routed)))
 
 
+_NAMED_ORDER = Columns(Order, "o", fields=["id", "creator_order_id", "shipper", "live_mode"])
+
+
 def carried_orders_by_id(*, carrier: Carrier, live_mode: bool, order_ids) -> dict:
     """Which of ``order_ids`` ``carrier`` carries (``carried_by``), by id, with only what
-    naming them needs loaded. Asked by id, the carrier's plans and stops are looked up for
-    these orders alone (the ``Exists`` of ``carried_by`` may be planned as a scan of all of
-    them), and apart: one statement with both subqueries costs Django more to compile than
-    two small ones cost to run."""
+    naming them needs loaded. One statement that reaches each order's current plan and
+    stops from the order, as columns: as a condition, PostgreSQL's prepared plan may read
+    every plan or stop the carrier has instead."""
     order_ids = list(order_ids)
     if not order_ids:
         return {}
-    plans = _carrier_plans(carrier).filter(order_id__in=order_ids)
-    carried = set(plans.values_list("order_id", flat=True))
-    rest = [i for i in order_ids if i not in carried]
-    if rest:
-        stops = _carrier_stops(carrier).filter(order_id__in=rest)
-        carried |= set(stops.values_list("order_id", flat=True))
-    orders = Order.objects.filter(id__in=carried, live_mode=live_mode).only(
-        "id", "creator_order_id", "shipper_id", "live_mode"
+    by_id, params = any_of('o."id"', Order._meta.pk, order_ids)
+    carrier_id = Carrier._meta.pk.get_db_prep_value(carrier.id, connection)
+    statement = (
+        f'SELECT {_NAMED_ORDER.sql}, p."carrier_id", (SELECT 1 FROM '
+        f"{quote(Stop._meta.db_table)} st JOIN {quote(Route._meta.db_table)} r "
+        f'ON r."id" = st."route_id" JOIN {quote(VehicleGroup._meta.db_table)} g '
+        'ON g."id" = r."vehicle_group_id" WHERE st."order_id" = o."id" '
+        'AND g."operator_id" = %s AND r."status" <> %s LIMIT 1) '
+        f"FROM {quote(Order._meta.db_table)} o LEFT JOIN {quote(Plan._meta.db_table)} p "
+        f'ON p."order_id" = o."id" AND p."is_current" WHERE {by_id} AND o."live_mode" = %s'
     )
-    return {order.id: order for order in orders}
+    params = [carrier_id, str(RouteStatus.CANCELLED), *params, live_mode]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    carried = {}
+    for row in rows:
+        plan_carrier, routed = row[-2:]
+        if routed or (plan_carrier is not None and plan_carrier == carrier_id):
+            order = _NAMED_ORDER.instance(row)
+            carried[order.id] = order
+    return carried
 
 
 def carrier_order_get(*, tenant: Tenant, order_id) -> Order:

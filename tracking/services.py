@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.services import api_key_hash
 from carriers.models import Carrier
 from config.errors import Conflict, WaybillError
+from config.sql import rows_insert
 from notifications.services import order_etas_changed
 from orders.models import Order, OrderStatus, order_can_move
 from orders.services import order_statuses_move
@@ -178,13 +179,15 @@ class _Batch:
     @classmethod
     def load(cls, carrier: Carrier, facts: list[CarrierFact]) -> _Batch:
         order_ids = {f.order.id for f in facts if f.order is not None}
-        orders = selectors.orders_lock(order_ids)  # one statement, in id order: no deadlock
+        # One statement, in id order: no deadlock.
+        orders, routed = selectors.orders_lock(order_ids)
         external_ids = {f.external_id for f in facts if f.external_id}
         timeline, seen = selectors.timeline_state(
             carrier=carrier,
             order_ids=order_ids,
             external_ids=external_ids,
             with_collis=any(f.type in COLLO_FACTS for f in facts),
+            routed=routed,
         )
         return cls(carrier, timeline, orders, seen)
 
@@ -219,7 +222,7 @@ class _Batch:
     def flush(self) -> None:
         self.moves_write()
         try:
-            TrackingEvent.objects.bulk_create(self.rows)
+            rows_insert(self.rows)
         except IntegrityError:
             # The same event id got in from another request meanwhile: nothing of this is kept.
             raise Conflict(

@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.errors import InvalidInput
 from config.outbound import UnsafeTarget, check_public_url
+from config.sql import Columns, quote, rows_insert
 from config.times import order_zone, route_zone
 from webhooks.catalogue import CATALOGUE, EventName, event_type_get
 from webhooks.models import (
@@ -123,7 +124,8 @@ def events_append(*, events: list[PendingEvent]) -> list[Event]:
     """Store events built with ``event_build``, fan them out to their subscriptions and tell
     the listeners."""
     _require_transaction()
-    stored = Event.objects.bulk_create([pending.event for pending in events])
+    stored = [pending.event for pending in events]
+    rows_insert(stored)
     _fan_out(events)
     for listener in EVENT_LISTENERS:
         listener(stored)
@@ -138,11 +140,8 @@ def _fan_out(pending_events: list[PendingEvent]) -> None:
         return
     subscriptions: dict[tuple, list[Subscription]] = defaultdict(list)
     for shipper_id, live_mode in tenants:
-        for subscription in Subscription.objects.filter(
-            shipper_id=shipper_id, live_mode=live_mode, active=True
-        ):
-            subscriptions[(shipper_id, live_mode)].append(subscription)
-    if not subscriptions:
+        subscriptions[(shipper_id, live_mode)] = active_subscriptions(shipper_id, live_mode)
+    if not any(subscriptions.values()):
         return
     now = timezone.now()
     deliveries = []
@@ -165,8 +164,25 @@ def _fan_out(pending_events: list[PendingEvent]) -> None:
                     queued_at=now,
                 )
             )
-    Delivery.objects.bulk_create(deliveries)
+    rows_insert(deliveries)
     deliveries_queue_on_commit(delivery_ids=[d.id for d in deliveries])
+
+
+_SUBSCRIPTION = Columns(Subscription, "w")
+
+
+def active_subscriptions(shipper_id, live_mode: bool) -> list[Subscription]:
+    """The shipper's active subscriptions in that mode, newest first (as the model orders
+    them): asked on every fan-out, so written by hand (``config.sql``)."""
+    shipper = Subscription._meta.get_field("shipper")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_SUBSCRIPTION.sql} FROM {quote(Subscription._meta.db_table)} w "
+            'WHERE w."shipper_id" = %s AND w."live_mode" = %s AND w."active" '
+            'ORDER BY w."created_at" DESC',
+            [shipper.get_db_prep_value(shipper_id, connection), live_mode],
+        )
+        return [_SUBSCRIPTION.instance(row) for row in cursor.fetchall()]
 
 
 def deliveries_queue_on_commit(*, delivery_ids: list) -> None:

@@ -3,6 +3,7 @@ from dataclasses import dataclass
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiKey
+from accounts.selectors import api_key_find
 from accounts.services import KEY_PREFIXES, api_key_hash, api_key_touch
 from accounts.tenancy import Tenant
 
@@ -57,12 +58,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <API key>'.")
         if not raw_key.startswith(tuple(KEY_PREFIXES.values())):
             raise exceptions.AuthenticationFailed("That is not a Waybill API key.")
-        matches = (
-            ApiKey.objects.select_related("shipper", "carrier")
-            .filter(key_hash=api_key_hash(raw_key), revoked_at__isnull=True)
-            .order_by()[:1]
-        )
-        api_key = next(iter(matches), None)
+        api_key = api_key_find(key_hash=api_key_hash(raw_key))
         if api_key is None or not (api_key.tenant and api_key.tenant.active):
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         api_key_touch(api_key=api_key)
