@@ -165,3 +165,75 @@ def test_rows_update_is_a_compare_and_set_with_values_per_row(client_a):
     assert rows[first.id].delivered_at == stamp
     assert rows[second.id].delivered_at is None  # no value of its own: kept
     assert rows[third.id].notes != "checked"  # another status: not touched
+
+
+def _event(order, external_id: str) -> TrackingEvent:
+    return TrackingEvent(
+        external_id=external_id,
+        type="OrderPickupArrived",
+        order=order,
+        time_of_event=timezone.now(),
+        source="canonical",
+    )
+
+
+@pytest.mark.django_db
+def test_inserts_together_stores_every_row_of_the_block_when_it_ends(client_a):
+    [order] = _orders(client_a, 1)
+    many = [_event(order, f"many-{i}") for i in range(sql.COPY_FROM_ROWS + 1)]
+
+    with transaction.atomic(), sql.inserts_together():
+        rows_insert([_event(order, "one")])
+        rows_insert([OrderHistory(order=order, actor="test", action="together")])
+        rows_insert(many)  # COPY on PostgreSQL, beside the pipeline
+        rows_insert([_event(order, "two"), _event(order, "three")])
+
+    assert TrackingEvent.objects.filter(order=order).count() == len(many) + 3
+    assert OrderHistory.objects.filter(order=order, action="together").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_duplicate_sent_together_is_an_integrity_error_and_nothing_is_kept(client_a):
+    [order] = _orders(client_a, 1)
+    first = _event(order, "dup-1")
+    rows_insert([first])
+    again = _event(order, "dup-2")
+    again.id = first.id
+
+    with pytest.raises(IntegrityError), transaction.atomic(), sql.inserts_together():
+        rows_insert([_event(order, "fine")])
+        rows_insert([again])
+
+    assert TrackingEvent.objects.filter(external_id="dup-1").exists()
+    assert not TrackingEvent.objects.filter(external_id__in=["fine", "dup-2"]).exists()
+
+
+@pytest.mark.django_db
+def test_an_error_in_the_block_sends_none_of_its_inserts(client_a):
+    [order] = _orders(client_a, 1)
+
+    with pytest.raises(RuntimeError), transaction.atomic(), sql.inserts_together():
+        rows_insert([_event(order, "never")])
+        raise RuntimeError("the change failed")
+
+    assert not TrackingEvent.objects.filter(external_id="never").exists()
+
+
+@pytest.mark.django_db
+def test_rows_read_answers_each_statement_with_its_own_rows(client_a):
+    first, second = _orders(client_a, 2)
+    columns = Columns(Order, "o", fields=["id", "creator_order_id"])
+    table = sql.quote(Order._meta.db_table)
+
+    statements = [
+        (f"SELECT {columns.sql} FROM {table} o WHERE {where}", params)
+        for where, params in (_by_id([first.id]), _by_id([first.id, second.id]), _by_id([]))
+    ]
+    one, both, none = sql.rows_read(statements)
+
+    assert [columns.values(row)[1] for row in one] == [first.creator_order_id]
+    assert {columns.values(row)[1] for row in both} == {
+        first.creator_order_id,
+        second.creator_order_id,
+    }
+    assert none == []

@@ -21,7 +21,7 @@ from accounts.services import api_key_hash
 from accounts.tenancy import Tenant
 from carriers.models import Carrier, Plan
 from config.errors import NotFound, first_or_404
-from config.sql import Columns, any_of, for_update_of, quote
+from config.sql import Columns, any_of, for_update_of, param, quote, rows_read
 from orders.models import Collo, Order
 from routing.models import Route, RouteStatus, Stop, StopKind, VehicleGroup
 from tracking.models import CarrierEventsToken, ProofOfDelivery, TrackingEvent
@@ -85,35 +85,6 @@ def collo_of_order(*, order: Order, barcode: str = "", collo_id: str = "") -> Co
         return collis.filter(barcode=barcode).first()
     waybill_id = as_uuid(collo_id)
     return collis.filter(id=waybill_id).first() if waybill_id else None
-
-
-_LOCKED_ORDER = Columns(Order, "o")
-_LOCKED_SHIPPER = Columns(Shipper, "s")
-
-
-def orders_lock(order_ids) -> tuple[dict, set]:
-    """The orders, locked (``SELECT … FOR UPDATE`` in id order, so two batches never wait on
-    each other in a circle), with their shippers, by id; and which of them are on a route
-    (have stops), asked in the same statement."""
-    if not order_ids:
-        return {}, set()
-    where, params = any_of('"o"."id"', Order._meta.pk, order_ids)
-    statement = (
-        f"SELECT {_LOCKED_ORDER.sql}, {_LOCKED_SHIPPER.sql}, EXISTS (SELECT 1 FROM "
-        f'{quote(Stop._meta.db_table)} st WHERE st."order_id" = "o"."id") '
-        f"FROM {quote(Order._meta.db_table)} o JOIN {quote(Shipper._meta.db_table)} s "
-        f'ON s."id" = o."shipper_id" WHERE {where} ORDER BY o."id"{for_update_of("o")}'
-    )
-    orders, routed = {}, set()
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        for row in cursor.fetchall():
-            order = _LOCKED_ORDER.instance(row)
-            order.shipper = _LOCKED_SHIPPER.instance(row, _LOCKED_ORDER.width)
-            orders[order.id] = order
-            if row[-1]:
-                routed.add(order.id)
-    return orders, routed
 
 
 @dataclass
@@ -218,6 +189,8 @@ def _row_of(event: TrackingEvent) -> _Row:
     )
 
 
+_LOCKED_ORDER = Columns(Order, "o")
+_LOCKED_SHIPPER = Columns(Shipper, "s")
 _TIMELINE_ROW = Columns(
     TrackingEvent,
     "t",
@@ -228,15 +201,70 @@ _TIMELINE_ROW = Columns(
 )  # fmt: skip
 
 
-def timeline_state(
-    *, carrier: Carrier, order_ids, external_ids, with_collis: bool, routed=()
-) -> tuple[TimelineState, dict]:
-    """The ``TimelineState`` of the orders, and which of ``external_ids`` ``carrier`` reported
-    before (event id -> timeline row id): one statement for the timelines and the ids, one for
-    the stops of the ``routed`` orders (those on a route), one for the collis when asked."""
-    state = TimelineState()
-    seen: dict = {}
-    order_ids = set(order_ids)
+@dataclass
+class FactsState:
+    """What applying a list of facts reads before it writes: the orders (locked, with their
+    shippers) by id, their timelines, and which of the facts' event ids the carrier
+    reported before (event id -> timeline row id)."""
+
+    orders: dict
+    timeline: TimelineState
+    seen: dict
+
+
+def facts_state(*, carrier: Carrier, order_ids, external_ids, with_collis: bool) -> FactsState:
+    """The ``FactsState`` for these orders and event ids. The orders are locked
+    (``SELECT … FOR UPDATE`` in id order, so two batches never wait on each other in a
+    circle) in the statement that reads them and whether they are on a route; the timelines
+    and the ids seen before are read beside it, in the same round trip on PostgreSQL. Stops
+    are read only for orders on a route, collis only when asked."""
+    order_ids, external_ids = set(order_ids), set(external_ids)
+    statements = [_timeline_statement(carrier, order_ids, external_ids)]
+    if order_ids:
+        statements.append(_lock_statement(order_ids))
+    timeline_rows, *locked = rows_read(statements)
+    orders, routed = _locked_orders(locked[0] if locked else [])
+    timeline, seen = _timeline(timeline_rows, carrier, order_ids, external_ids)
+    if routed:
+        stops = (
+            Stop.objects.filter(order_id__in=list(routed))
+            .select_related("route__vehicle_group__depot")
+            .order_by("-route__created_at")
+        )
+        for stop in stops:
+            timeline.stops.setdefault(stop.order_id, []).append(stop)
+    if with_collis and order_ids:
+        for collo_id, order_id in Collo.objects.filter(order_id__in=list(order_ids)).values_list(
+            "id", "order_id"
+        ):
+            timeline.collis.setdefault(order_id, []).append(collo_id)
+    return FactsState(orders, timeline, seen)
+
+
+def _lock_statement(order_ids) -> tuple[str, list]:
+    where, params = any_of('"o"."id"', Order._meta.pk, order_ids)
+    statement = (
+        f"SELECT {_LOCKED_ORDER.sql}, {_LOCKED_SHIPPER.sql}, EXISTS (SELECT 1 FROM "
+        f'{quote(Stop._meta.db_table)} st WHERE st."order_id" = "o"."id") '
+        f"FROM {quote(Order._meta.db_table)} o JOIN {quote(Shipper._meta.db_table)} s "
+        f'ON s."id" = o."shipper_id" WHERE {where} ORDER BY o."id"{for_update_of("o")}'
+    )
+    return statement, params
+
+
+def _locked_orders(rows) -> tuple[dict, set]:
+    """The locked orders by id, their shippers loaded; and the ids of those on a route."""
+    orders, routed = {}, set()
+    for row in rows:
+        order = _LOCKED_ORDER.instance(row)
+        order.shipper = _LOCKED_SHIPPER.instance(row, _LOCKED_ORDER.width)
+        orders[order.id] = order
+        if row[-1]:
+            routed.add(order.id)
+    return orders, routed
+
+
+def _timeline_statement(carrier: Carrier, order_ids, external_ids) -> tuple[str, list]:
     fields = TrackingEvent._meta
     by_order, order_params = any_of('t."order_id"', fields.get_field("order"), order_ids)
     by_id, id_params = any_of('t."external_id"', fields.get_field("external_id"), external_ids)
@@ -246,28 +274,19 @@ def timeline_state(
         f"""OR (t."carrier_id" = %s AND t."external_id" <> '' AND {by_id}) """
         'ORDER BY t."time_of_event", t."received_at"'
     )
-    carrier_id = fields.get_field("carrier").get_db_prep_value(carrier.id, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [*order_params, carrier_id, *id_params])
-        rows = [_TIMELINE_ROW.values(row) for row in cursor.fetchall()]
-    for row_id, order_id, carrier_id, external_id, *rest in rows:
+    carrier_id = param(fields.get_field("carrier"), carrier.id)
+    return statement, [*order_params, carrier_id, *id_params]
+
+
+def _timeline(rows, carrier: Carrier, order_ids, external_ids) -> tuple[TimelineState, dict]:
+    state = TimelineState()
+    seen: dict = {}
+    for row in rows:
+        row_id, order_id, carrier_id, external_id, *rest = _TIMELINE_ROW.values(row)
         if carrier_id == carrier.id and external_id in external_ids:
             seen[external_id] = str(row_id)
         if order_id in order_ids:
             state.rows.setdefault(order_id, []).append(_Row(*rest))
-    if routed:
-        stops = (
-            Stop.objects.filter(order_id__in=list(routed))
-            .select_related("route__vehicle_group__depot")
-            .order_by("-route__created_at")
-        )
-        for stop in stops:
-            state.stops.setdefault(stop.order_id, []).append(stop)
-    if with_collis and order_ids:
-        for collo_id, order_id in Collo.objects.filter(order_id__in=list(order_ids)).values_list(
-            "id", "order_id"
-        ):
-            state.collis.setdefault(order_id, []).append(collo_id)
     return state, seen
 
 
@@ -315,7 +334,7 @@ def carried_orders_by_id(*, carrier: Carrier, live_mode: bool, order_ids) -> dic
     if not order_ids:
         return {}
     by_id, params = any_of('o."id"', Order._meta.pk, order_ids)
-    carrier_id = Carrier._meta.pk.get_db_prep_value(carrier.id, connection)
+    carrier_id = param(Carrier._meta.pk, carrier.id)
     statement = (
         f'SELECT {_NAMED_ORDER.sql}, p."carrier_id", (SELECT 1 FROM '
         f"{quote(Stop._meta.db_table)} st JOIN {quote(Route._meta.db_table)} r "

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.services import api_key_hash
 from carriers.models import Carrier
 from config.errors import Conflict, WaybillError
-from config.sql import rows_insert
+from config.sql import inserts_together, rows_insert
 from notifications.services import order_etas_changed
 from orders.models import Order, OrderStatus, order_can_move
 from orders.services import order_statuses_move
@@ -178,18 +178,13 @@ class _Batch:
 
     @classmethod
     def load(cls, carrier: Carrier, facts: list[CarrierFact]) -> _Batch:
-        order_ids = {f.order.id for f in facts if f.order is not None}
-        # One statement, in id order: no deadlock.
-        orders, routed = selectors.orders_lock(order_ids)
-        external_ids = {f.external_id for f in facts if f.external_id}
-        timeline, seen = selectors.timeline_state(
+        state = selectors.facts_state(
             carrier=carrier,
-            order_ids=order_ids,
-            external_ids=external_ids,
+            order_ids={f.order.id for f in facts if f.order is not None},
+            external_ids={f.external_id for f in facts if f.external_id},
             with_collis=any(f.type in COLLO_FACTS for f in facts),
-            routed=routed,
         )
-        return cls(carrier, timeline, orders, seen)
+        return cls(carrier, state.timeline, state.orders, state.seen)
 
     @property
     def actor(self) -> str:
@@ -220,18 +215,19 @@ class _Batch:
                 )
 
     def flush(self) -> None:
-        self.moves_write()
         try:
-            rows_insert(self.rows)
+            with inserts_together():  # one round trip for the rows below, on PostgreSQL
+                self.moves_write()
+                rows_insert(self.rows)
+                events = [event for slot in self.slots for event in slot]
+                if events:
+                    events_append(events=events)
         except IntegrityError:
             # The same event id got in from another request meanwhile: nothing of this is kept.
             raise Conflict(
                 "Another request reported one of these events at the same time; try again.",
                 code="conflict",
             ) from None
-        events = [event for slot in self.slots for event in slot]
-        if events:
-            events_append(events=events)
 
 
 def _stamps(to: str, moves: list[_Move]) -> dict:

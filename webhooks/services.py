@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from config.errors import InvalidInput
 from config.outbound import UnsafeTarget, check_public_url
-from config.sql import Columns, quote, rows_insert
+from config.sql import Columns, param, quote, rows_insert
 from config.times import order_zone, route_zone
 from webhooks.catalogue import CATALOGUE, EventName, event_type_get
 from webhooks.models import (
@@ -180,7 +180,7 @@ def active_subscriptions(shipper_id, live_mode: bool) -> list[Subscription]:
             f"SELECT {_SUBSCRIPTION.sql} FROM {quote(Subscription._meta.db_table)} w "
             'WHERE w."shipper_id" = %s AND w."live_mode" = %s AND w."active" '
             'ORDER BY w."created_at" DESC',
-            [shipper.get_db_prep_value(shipper_id, connection), live_mode],
+            [param(shipper, shipper_id), live_mode],
         )
         return [_SUBSCRIPTION.instance(row) for row in cursor.fetchall()]
 
