@@ -25,6 +25,7 @@ from config.sql import Columns, any_of, for_update_of, param, quote, rows_read
 from orders.models import Collo, Order
 from routing.models import Route, RouteStatus, Stop, StopKind, VehicleGroup
 from tracking.models import CarrierEventsToken, ProofOfDelivery, TrackingEvent
+from webhooks.selectors import orders_subscriptions_statement, subscriptions_by_tenant
 
 EVENTS_TOKEN_PREFIX = "wb_evt_"
 EVENTS_TOKEN_PREFIX_LENGTH = 14
@@ -205,25 +206,30 @@ _TIMELINE_ROW = Columns(
 class FactsState:
     """What applying a list of facts reads before it writes: the orders (locked, with their
     shippers) by id, their timelines, and which of the facts' event ids the carrier
-    reported before (event id -> timeline row id)."""
+    reported before (event id -> timeline row id); and the webhook subscriptions of the
+    orders' shippers, which their events fan out to."""
 
     orders: dict
     timeline: TimelineState
     seen: dict
+    subscriptions: dict  # the orders' shippers', for ``webhooks.services.events_append``
 
 
 def facts_state(*, carrier: Carrier, order_ids, external_ids, with_collis: bool) -> FactsState:
     """The ``FactsState`` for these orders and event ids. The orders are locked
     (``SELECT … FOR UPDATE`` in id order, so two batches never wait on each other in a
     circle) in the statement that reads them and whether they are on a route; the timelines
-    and the ids seen before are read beside it, in the same round trip on PostgreSQL. Stops
-    are read only for orders on a route, collis only when asked."""
+    and the ids seen before, and the subscriptions, are read beside it, in the same round
+    trip on PostgreSQL. Stops are read only for orders on a route, collis only when asked."""
     order_ids, external_ids = set(order_ids), set(external_ids)
     statements = [_timeline_statement(carrier, order_ids, external_ids)]
     if order_ids:
-        statements.append(_lock_statement(order_ids))
-    timeline_rows, *locked = rows_read(statements)
-    orders, routed = _locked_orders(locked[0] if locked else [])
+        statements += [_lock_statement(order_ids), orders_subscriptions_statement(order_ids)]
+    timeline_rows, *rest = rows_read(statements)
+    locked, subscription_rows = rest or ([], [])
+    orders, routed = _locked_orders(locked)
+    tenants = {(o.shipper_id, o.live_mode) for o in orders.values()}
+    subscriptions = subscriptions_by_tenant(subscription_rows, tenants)
     timeline, seen = _timeline(timeline_rows, carrier, order_ids, external_ids)
     if routed:
         stops = (
@@ -238,7 +244,7 @@ def facts_state(*, carrier: Carrier, order_ids, external_ids, with_collis: bool)
             "id", "order_id"
         ):
             timeline.collis.setdefault(order_id, []).append(collo_id)
-    return FactsState(orders, timeline, seen)
+    return FactsState(orders, timeline, seen, subscriptions)
 
 
 def _lock_statement(order_ids) -> tuple[str, list]:

@@ -172,6 +172,7 @@ class _Batch:
     timeline: selectors.TimelineState
     orders: dict
     seen: dict
+    subscriptions: dict  # of the orders' shippers, read with them
     rows: list = field(default_factory=list)
     slots: list = field(default_factory=list)
     moves: dict = field(default_factory=dict)  # order id -> _Move not written yet
@@ -184,7 +185,7 @@ class _Batch:
             external_ids={f.external_id for f in facts if f.external_id},
             with_collis=any(f.type in COLLO_FACTS for f in facts),
         )
-        return cls(carrier, state.timeline, state.orders, state.seen)
+        return cls(carrier, state.timeline, state.orders, state.seen, state.subscriptions)
 
     @property
     def actor(self) -> str:
@@ -221,7 +222,7 @@ class _Batch:
                 rows_insert(self.rows)
                 events = [event for slot in self.slots for event in slot]
                 if events:
-                    events_append(events=events)
+                    events_append(events=events, subscriptions=self.subscriptions)
         except IntegrityError:
             # The same event id got in from another request meanwhile: nothing of this is kept.
             raise Conflict(

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import base64
 import secrets
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from config.errors import InvalidInput
 from config.outbound import UnsafeTarget, check_public_url
-from config.sql import Columns, param, quote, rows_insert
+from config.sql import rows_insert
 from config.times import order_zone, route_zone
 from webhooks.catalogue import CATALOGUE, EventName, event_type_get
 from webhooks.models import (
@@ -28,6 +27,7 @@ from webhooks.models import (
     EventCategory,
     Subscription,
 )
+from webhooks.selectors import active_subscriptions
 
 # Deliveries queued per task: one task sends them side by side over one connection pool.
 DELIVERY_BATCH = 100
@@ -120,27 +120,31 @@ def events_listener_add(listener: Callable[[list[Event]], None]) -> None:
         EVENT_LISTENERS.append(listener)
 
 
-def events_append(*, events: list[PendingEvent]) -> list[Event]:
+def events_append(
+    *, events: list[PendingEvent], subscriptions: dict[tuple, list] | None = None
+) -> list[Event]:
     """Store events built with ``event_build``, fan them out to their subscriptions and tell
-    the listeners."""
+    the listeners. ``subscriptions``: the active subscriptions of some tenants, read already
+    in this transaction (``selectors.subscriptions_by_tenant``); the others' are read."""
     _require_transaction()
     stored = [pending.event for pending in events]
     rows_insert(stored)
-    _fan_out(events)
+    _fan_out(events, subscriptions or {})
     for listener in EVENT_LISTENERS:
         listener(stored)
     return stored
 
 
-def _fan_out(pending_events: list[PendingEvent]) -> None:
+def _fan_out(pending_events: list[PendingEvent], known: dict[tuple, list]) -> None:
     events = [pending.event for pending in pending_events]
     payloads = {pending.event.id: pending.payloads for pending in pending_events}
     tenants = {(e.shipper_id, e.live_mode) for e in events if e.shipper_id}
     if not tenants:
         return
-    subscriptions: dict[tuple, list[Subscription]] = defaultdict(list)
-    for shipper_id, live_mode in tenants:
-        subscriptions[(shipper_id, live_mode)] = active_subscriptions(shipper_id, live_mode)
+    subscriptions: dict[tuple, list[Subscription]] = {
+        tenant: known[tenant] if tenant in known else active_subscriptions(*tenant)
+        for tenant in tenants
+    }
     if not any(subscriptions.values()):
         return
     now = timezone.now()
@@ -166,23 +170,6 @@ def _fan_out(pending_events: list[PendingEvent]) -> None:
             )
     rows_insert(deliveries)
     deliveries_queue_on_commit(delivery_ids=[d.id for d in deliveries])
-
-
-_SUBSCRIPTION = Columns(Subscription, "w")
-
-
-def active_subscriptions(shipper_id, live_mode: bool) -> list[Subscription]:
-    """The shipper's active subscriptions in that mode, newest first (as the model orders
-    them): asked on every fan-out, so written by hand (``config.sql``)."""
-    shipper = Subscription._meta.get_field("shipper")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {_SUBSCRIPTION.sql} FROM {quote(Subscription._meta.db_table)} w "
-            'WHERE w."shipper_id" = %s AND w."live_mode" = %s AND w."active" '
-            'ORDER BY w."created_at" DESC',
-            [param(shipper, shipper_id), live_mode],
-        )
-        return [_SUBSCRIPTION.instance(row) for row in cursor.fetchall()]
 
 
 def deliveries_queue_on_commit(*, delivery_ids: list) -> None:
