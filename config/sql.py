@@ -10,13 +10,15 @@ own conversions both ways, so what is stored and read is what the ORM would stor
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import NOT_PROVIDED, Field, Model
 
 # Up to this many rows go in one INSERT … VALUES; more are streamed with COPY on
@@ -112,6 +114,18 @@ def for_update_of(alias: str) -> str:
     return f" FOR UPDATE OF {quote(alias)}"
 
 
+# Values psycopg takes as they are for columns of these fields on PostgreSQL: no field
+# conversion to run for them (a batch of carrier events converts some 60,000 values).
+_AS_IS_ON_POSTGRESQL = (
+    (models.BooleanField, (bool,)),
+    (models.CharField, (str,)),
+    (models.TextField, (str,)),
+    (models.FloatField, (float,)),
+    (models.IntegerField, (int,)),
+    (models.UUIDField, (uuid.UUID,)),
+)
+
+
 @cache
 def _insert_columns(model: type[Model]) -> tuple[list[Field], str]:
     fields = []
@@ -122,6 +136,44 @@ def _insert_columns(model: type[Model]) -> tuple[list[Field], str]:
             raise ValueError(f"{model.__name__}.{field.name}: rows_insert sets every column.")
         fields.append(field)
     return fields, ", ".join(quote(f.column) for f in fields)
+
+
+def _column_writer(field: Field, connection) -> Callable[[Model], Any]:
+    """The value of ``field`` an instance is inserted with, as ``get_db_prep_save`` makes
+    it (after ``pre_save``, which stamps ``auto_now`` fields)."""
+    prep = field.get_db_prep_save
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return lambda obj: prep(field.pre_save(obj, True), connection)
+    attname = field.attname
+    target = field.target_field if field.is_relation else field
+    as_is: tuple = ()
+    if connection.vendor == "postgresql":
+        if isinstance(target, models.DateTimeField):
+            return lambda obj: _aware_or_prepped(getattr(obj, attname), prep, connection)
+        as_is = next((t for kind, t in _AS_IS_ON_POSTGRESQL if isinstance(target, kind)), ())
+
+    def value(obj: Model) -> Any:
+        value = getattr(obj, attname)
+        return value if value is None or type(value) in as_is else prep(value, connection)
+
+    return value
+
+
+def _aware_or_prepped(value: Any, prep: Callable, connection) -> Any:
+    if value is None or (type(value) is datetime and value.tzinfo is not None):
+        return value
+    return prep(value, connection)
+
+
+_writers: dict[tuple, list] = {}
+
+
+def _column_writers(model: type[Model], connection) -> list[Callable[[Model], Any]]:
+    key = (model, connection.vendor)
+    if key not in _writers:
+        fields, _ = _insert_columns(model)
+        _writers[key] = [_column_writer(field, connection) for field in fields]
+    return _writers[key]
 
 
 # The inserts of an ``inserts_together`` block, to be sent at its end; None outside one.
@@ -189,9 +241,8 @@ def rows_insert(objs: Sequence[Model]) -> None:
     connection = _db()
     model = type(objs[0])
     fields, names = _insert_columns(model)
-    rows = [
-        [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields] for obj in objs
-    ]
+    writers = _column_writers(model, connection)
+    rows = [[write(obj) for write in writers] for obj in objs]
     table = quote(model._meta.db_table)
     for obj in objs:
         obj._state.adding = False

@@ -260,10 +260,12 @@ def _lock_statement(order_ids) -> tuple[str, list]:
 
 def _locked_orders(rows) -> tuple[dict, set]:
     """The locked orders by id, their shippers loaded; and the ids of those on a route."""
-    orders, routed = {}, set()
+    orders, routed, shippers = {}, set(), {}
     for row in rows:
         order = _LOCKED_ORDER.instance(row)
-        order.shipper = _LOCKED_SHIPPER.instance(row, _LOCKED_ORDER.width)
+        if order.shipper_id not in shippers:  # a batch's orders are mostly one shipper's
+            shippers[order.shipper_id] = _LOCKED_SHIPPER.instance(row, _LOCKED_ORDER.width)
+        order.shipper = shippers[order.shipper_id]
         orders[order.id] = order
         if row[-1]:
             routed.add(order.id)
