@@ -10,5 +10,5 @@ application = get_wsgi_application()
 # What is loaded now (Django, the apps, every view the URLs name) lives as long as the
 # process: frozen out of the garbage collector's scans, which took a fifth of a batch of
 # carrier events when they went over it all again.
-get_resolver().url_patterns
+get_resolver().url_patterns  # noqa: B018 - imports every view module
 gc.freeze()
