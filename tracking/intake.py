@@ -201,22 +201,50 @@ def intake_items_parse(
 ) -> list[CarrierFact | WaybillError]:
     """Each posted item as a fact (``intake_item_parse``), or the error that refuses it; the
     orders named by Waybill id are looked up together."""
-    read: list = []
+    read = intake_items_read(items)
+    known = selectors.carried_orders_by_id(
+        carrier=carrier, live_mode=live_mode, order_ids=waybill_order_ids(read)
+    )
+    return intake_items_resolve(read, carrier=carrier, live_mode=live_mode, known=known)
+
+
+# An item read but not resolved yet: its fact and what reads the rest of it, or its error.
+ReadItem = tuple[CarrierFact, "_Reader"] | WaybillError
+
+
+def intake_items_read(items: list) -> list[ReadItem]:
+    """The first step of ``intake_items_parse``, with no query: each item checked and read
+    into a fact whose order, collo and route are still to be found."""
+    read: list[ReadItem] = []
     for item in items:
         try:
             read.append(_item_read(item))
         except WaybillError as exc:
             read.append(exc)
-    waybill_ids = {
+    return read
+
+
+def waybill_order_ids(read: list[ReadItem]) -> set:
+    """The Waybill order ids the items name (a reference may also be a creatorOrderId that
+    only looks like one)."""
+    return {
         selectors.as_uuid(value)
         for entry in read
         if not isinstance(entry, WaybillError)
         for _, value, kind in _named(*entry)
         if kind == "order"
     } - {None}
-    known = selectors.carried_orders_by_id(
-        carrier=carrier, live_mode=live_mode, order_ids=waybill_ids
-    )
+
+
+def reported_event_ids(read: list[ReadItem]) -> set[str]:
+    return {e[0].external_id for e in read if not isinstance(e, WaybillError) and e[0].external_id}
+
+
+def intake_items_resolve(
+    read: list[ReadItem], *, carrier: Carrier, live_mode: bool, known: dict
+) -> list[CarrierFact | WaybillError]:
+    """The last step of ``intake_items_parse``: each fact's order (collo, route) found among
+    what ``carrier`` carries, ``known`` holding the carried orders its Waybill ids name."""
     parsed: list[CarrierFact | WaybillError] = []
     for entry in read:
         if isinstance(entry, WaybillError):

@@ -215,22 +215,35 @@ class FactsState:
     subscriptions: dict  # the orders' shippers', for ``webhooks.services.events_append``
 
 
-def facts_state(*, carrier: Carrier, order_ids, external_ids, with_collis: bool) -> FactsState:
+def facts_state(
+    *,
+    carrier: Carrier,
+    order_ids,
+    external_ids,
+    with_collis: bool,
+    carried_in: bool | None = None,
+) -> FactsState:
     """The ``FactsState`` for these orders and event ids. The orders are locked
     (``SELECT … FOR UPDATE`` in id order, so two batches never wait on each other in a
-    circle) in the statement that reads them and whether they are on a route; the timelines
-    and the ids seen before, and the subscriptions, are read beside it, in the same round
-    trip on PostgreSQL. Stops are read only for orders on a route, collis only when asked."""
+    circle) in the statement that reads them and whether they are on a route; with
+    ``carried_in`` (a mode), only those ``carrier`` carries in it (``carried_by``) are read
+    and locked. The timelines, the ids seen before and the subscriptions are read beside the
+    lock, in the same round trip on PostgreSQL. Stops are read only for orders on a route,
+    collis only when asked."""
     order_ids, external_ids = set(order_ids), set(external_ids)
     statements = [_timeline_statement(carrier, order_ids, external_ids)]
     if order_ids:
-        statements += [_lock_statement(order_ids), orders_subscriptions_statement(order_ids)]
+        carried_by = (carrier, carried_in) if carried_in is not None else None
+        statements += [
+            _lock_statement(order_ids, carried_by),
+            orders_subscriptions_statement(order_ids),
+        ]
     timeline_rows, *rest = rows_read(statements)
     locked, subscription_rows = rest or ([], [])
     orders, routed = _locked_orders(locked)
     tenants = {(o.shipper_id, o.live_mode) for o in orders.values()}
     subscriptions = subscriptions_by_tenant(subscription_rows, tenants)
-    timeline, seen = _timeline(timeline_rows, carrier, order_ids, external_ids)
+    timeline, seen = _timeline(timeline_rows, carrier, set(orders), external_ids)
     if routed:
         stops = (
             Stop.objects.filter(order_id__in=list(routed))
@@ -239,21 +252,38 @@ def facts_state(*, carrier: Carrier, order_ids, external_ids, with_collis: bool)
         )
         for stop in stops:
             timeline.stops.setdefault(stop.order_id, []).append(stop)
-    if with_collis and order_ids:
-        for collo_id, order_id in Collo.objects.filter(order_id__in=list(order_ids)).values_list(
+    if with_collis and orders:
+        for collo_id, order_id in Collo.objects.filter(order_id__in=list(orders)).values_list(
             "id", "order_id"
         ):
             timeline.collis.setdefault(order_id, []).append(collo_id)
     return FactsState(orders, timeline, seen, subscriptions)
 
 
-def _lock_statement(order_ids) -> tuple[str, list]:
+def _lock_statement(order_ids, carried_by: tuple | None) -> tuple[str, list]:
     where, params = any_of('"o"."id"', Order._meta.pk, order_ids)
+    joins = f'JOIN {quote(Shipper._meta.db_table)} s ON s."id" = o."shipper_id"'
+    if carried_by is not None:
+        # Reached from the orders, the carrier's plans and stops are read for them alone.
+        carrier, live_mode = carried_by
+        carrier_id = param(Carrier._meta.pk, carrier.id)
+        joins += (
+            f' LEFT JOIN {quote(Plan._meta.db_table)} p ON p."order_id" = o."id" AND p."is_current"'
+        )
+        on_stop, stop_params = any_of('st."order_id"', Stop._meta.get_field("order"), order_ids)
+        where += (
+            ' AND o."live_mode" = %s AND (p."carrier_id" = %s OR o."id" IN ('
+            f'SELECT st."order_id" FROM {quote(Stop._meta.db_table)} st '
+            f'JOIN {quote(Route._meta.db_table)} r ON r."id" = st."route_id" '
+            f'JOIN {quote(VehicleGroup._meta.db_table)} g ON g."id" = r."vehicle_group_id" '
+            f'WHERE {on_stop} AND g."operator_id" = %s AND r."status" <> %s))'
+        )
+        params += [live_mode, carrier_id, *stop_params, carrier_id, str(RouteStatus.CANCELLED)]
     statement = (
         f"SELECT {_LOCKED_ORDER.sql}, {_LOCKED_SHIPPER.sql}, EXISTS (SELECT 1 FROM "
         f'{quote(Stop._meta.db_table)} st WHERE st."order_id" = "o"."id") '
-        f"FROM {quote(Order._meta.db_table)} o JOIN {quote(Shipper._meta.db_table)} s "
-        f'ON s."id" = o."shipper_id" WHERE {where} ORDER BY o."id"{for_update_of("o")}'
+        f"FROM {quote(Order._meta.db_table)} o {joins} "
+        f'WHERE {where} ORDER BY o."id"{for_update_of("o")}'
     )
     return statement, params
 

@@ -7,7 +7,7 @@ import secrets
 from copy import copy
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from accounts.services import api_key_hash
@@ -19,7 +19,7 @@ from orders.models import Order, OrderStatus, order_can_move
 from orders.services import order_statuses_move
 from routing.models import ROUTE_PROGRESS, Route, RouteStatus
 from routing.services import route_status_move
-from tracking import selectors
+from tracking import intake, selectors
 from tracking.events import seed_events_for
 from tracking.facts import COLLO_FACTS, ETA_UPDATED, ROUTE_FACTS, CarrierFact
 from tracking.models import CarrierEventsToken, TrackingEvent
@@ -28,6 +28,8 @@ from webhooks.services import events_append
 
 S = OrderStatus
 E = EventName
+# PostgreSQL's SQLSTATE for a transaction ended to break a circle of lock waits.
+DEADLOCK_DETECTED = "40P01"
 
 
 class FactOutcome:
@@ -46,6 +48,7 @@ class FactResult:
     outcome: str
     tracking_event_id: str | None = None
     error: WaybillError | None = None
+    order_id: str | None = None  # the order the fact was about
 
 
 # --- the rules --------------------------------------------------------------------------------
@@ -121,7 +124,47 @@ def collo_states_rolled_up(states: list[str | None]) -> str | None:
 # --- applying facts ---------------------------------------------------------------------------
 
 
-def carrier_facts_apply(*, carrier: Carrier, facts: list[CarrierFact]) -> list[FactResult]:
+def carrier_events_take(
+    *, carrier: Carrier, live_mode: bool, items: list
+) -> list[FactResult | WaybillError]:
+    """What became of each item ``carrier`` posted: read (``tracking.intake``), its order
+    found among those the carrier carries in ``live_mode``, and applied
+    (``carrier_facts_apply``), all in one transaction; an item that cannot be read or names
+    nothing the carrier carries is its error, and the others are applied all the same.
+
+    The orders the items name by Waybill id are checked, locked and read with their
+    timelines in one round trip; orders named otherwise (a creatorOrderId, a barcode) are
+    found next and locked after them. Two requests locking such orders in opposite orders
+    would wait on each other: PostgreSQL ends one, answered as a Conflict to try again."""
+    read = intake.intake_items_read(items)
+    try:
+        with transaction.atomic():
+            state = selectors.facts_state(
+                carrier=carrier,
+                order_ids=intake.waybill_order_ids(read),
+                external_ids=intake.reported_event_ids(read),
+                with_collis=any(
+                    not isinstance(e, WaybillError) and e[0].type in COLLO_FACTS for e in read
+                ),
+                carried_in=live_mode,
+            )
+            parsed = intake.intake_items_resolve(
+                read, carrier=carrier, live_mode=live_mode, known=state.orders
+            )
+            facts = [p for p in parsed if not isinstance(p, WaybillError)]
+            applied = iter(carrier_facts_apply(carrier=carrier, facts=facts, state=state))
+    except OperationalError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != DEADLOCK_DETECTED:
+            raise
+        raise Conflict(
+            "Another request was changing the same orders; try again.", code="conflict"
+        ) from None
+    return [p if isinstance(p, WaybillError) else next(applied) for p in parsed]
+
+
+def carrier_facts_apply(
+    *, carrier: Carrier, facts: list[CarrierFact], state: selectors.FactsState | None = None
+) -> list[FactResult]:
     """Apply ``facts`` reported by ``carrier``, in order, in one transaction: each is stored
     in the timeline (once per carrier and event id), and unless it is older than the last fact
     applied to its collo (or order, or route) it moves the order's status (collis rolled up),
@@ -129,13 +172,14 @@ def carrier_facts_apply(*, carrier: Carrier, facts: list[CarrierFact]) -> list[F
     move is illegal is kept as refused and changes nothing else.
 
     Set-based, with the outcome of applying the facts one by one: the orders are locked, and
-    what was seen and applied before is read, once for all the facts; the orders' moves are
-    written together (``_Batch.moves_write``) whenever a fact must see them; timeline rows
-    and events are written in bulk at the end."""
+    what was seen and applied before is read, once for all the facts (``state``, when the
+    caller read it in this transaction already for the facts' orders and event ids); the
+    orders' moves are written together (``_Batch.moves_write``) whenever a fact must see
+    them; timeline rows and events are written in bulk at the end."""
     if not facts:
         return []
     with transaction.atomic():
-        batch = _Batch.load(carrier, facts)
+        batch = _Batch.load(carrier, facts, state)
         results = [_fact_apply(batch, fact) for fact in facts]
         batch.flush()
         # Seed 004's schedule trigger: the receiver hears of a new ETA window once it commits.
@@ -178,13 +222,18 @@ class _Batch:
     moves: dict = field(default_factory=dict)  # order id -> _Move not written yet
 
     @classmethod
-    def load(cls, carrier: Carrier, facts: list[CarrierFact]) -> _Batch:
-        state = selectors.facts_state(
-            carrier=carrier,
-            order_ids={f.order.id for f in facts if f.order is not None},
-            external_ids={f.external_id for f in facts if f.external_id},
-            with_collis=any(f.type in COLLO_FACTS for f in facts),
-        )
+    def load(
+        cls, carrier: Carrier, facts: list[CarrierFact], state: selectors.FactsState | None
+    ) -> _Batch:
+        order_ids = {f.order.id for f in facts if f.order is not None}
+        if state is None or not order_ids <= set(state.orders):
+            # Orders found by reference are locked now, beside those locked already.
+            state = selectors.facts_state(
+                carrier=carrier,
+                order_ids=order_ids,
+                external_ids={f.external_id for f in facts if f.external_id},
+                with_collis=any(f.type in COLLO_FACTS for f in facts),
+            )
         return cls(carrier, state.timeline, state.orders, state.seen, state.subscriptions)
 
     @property
@@ -239,6 +288,12 @@ def _stamps(to: str, moves: list[_Move]) -> dict:
 
 
 def _fact_apply(batch: _Batch, fact: CarrierFact) -> FactResult:
+    result = _fact_applied(batch, fact)
+    result.order_id = str(fact.order.id) if fact.order is not None else None
+    return result
+
+
+def _fact_applied(batch: _Batch, fact: CarrierFact) -> FactResult:
     if fact.order is not None:
         fact.order = batch.orders[fact.order.id]
         if fact.route is None:

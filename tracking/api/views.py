@@ -16,8 +16,7 @@ from tracking.api.serializers import (
     EventResultSerializer,
     SeedEventSerializer,
 )
-from tracking.intake import intake_item_parse, intake_items_parse
-from tracking.services import FactOutcome, carrier_facts_apply
+from tracking.services import FactOutcome, carrier_events_take
 
 # The answer of each item: a new timeline row is created, a repeat changes nothing.
 _OUTCOME_STATUS = {
@@ -28,7 +27,7 @@ _OUTCOME_STATUS = {
 }
 
 
-def _row(item, *, fact=None, result=None, error: WaybillError | None = None) -> dict:
+def _row(item, *, result=None, error: WaybillError | None = None) -> dict:
     item = item if isinstance(item, dict) else {}
     error = error or (result.error if result else None)
     outcome = result.outcome if result else "error"
@@ -38,7 +37,7 @@ def _row(item, *, fact=None, result=None, error: WaybillError | None = None) -> 
         "status": error.status_code if error and not result else _OUTCOME_STATUS[outcome],
         "outcome": outcome,
         "trackingEventId": result.tracking_event_id if result else None,
-        "orderId": str(fact.order.id) if fact is not None and fact.order is not None else None,
+        "orderId": result.order_id if result else None,
         "error": error.as_body() if error else None,
     }
 
@@ -85,12 +84,10 @@ class CarrierEventsView(CarrierView):
         body = request.data
         if isinstance(body, dict) and "events" in body:
             return self._batch(body)
-        try:
-            fact = intake_item_parse(carrier=self.carrier, live_mode=self.live_mode, item=body)
-        except WaybillError as exc:
-            return Response(exc.as_body(), status=exc.status_code)
-        [result] = carrier_facts_apply(carrier=self.carrier, facts=[fact])
-        row = _row(body, fact=fact, result=result)
+        [result] = carrier_events_take(carrier=self.carrier, live_mode=self.live_mode, items=[body])
+        if isinstance(result, WaybillError):
+            return Response(result.as_body(), status=result.status_code)
+        row = _row(body, result=result)
         if result.error:
             # The one error shape, with what became of the event (kept in the timeline).
             kept = {k: row[k] for k in ("outcome", "trackingEventId", "orderId")}
@@ -117,18 +114,14 @@ class CarrierEventsView(CarrierView):
                 rows[index] = _row(item, error=InvalidInput(**_as_error(problems)))
             else:
                 readable.append(index)
-        facts = intake_items_parse(
+        taken = carrier_events_take(
             carrier=self.carrier, live_mode=self.live_mode, items=[items[i] for i in readable]
         )
-        parsed = []
-        for index, fact in zip(readable, facts, strict=True):
-            if isinstance(fact, WaybillError):
-                rows[index] = _row(items[index], error=fact)
+        for index, result in zip(readable, taken, strict=True):
+            if isinstance(result, WaybillError):
+                rows[index] = _row(items[index], error=result)
             else:
-                parsed.append((index, fact))
-        results = carrier_facts_apply(carrier=self.carrier, facts=[f for _, f in parsed])
-        for (index, fact), result in zip(parsed, results, strict=True):
-            rows[index] = _row(items[index], fact=fact, result=result)
+                rows[index] = _row(items[index], result=result)
         rows = [{"index": index, **row} for index, row in enumerate(rows)]
         count = {o: sum(1 for r in rows if r["outcome"] == o) for o in _OUTCOME_STATUS}
         return Response(
