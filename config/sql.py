@@ -176,17 +176,20 @@ def _column_writers(model: type[Model], connection) -> list[Callable[[Model], An
     return _writers[key]
 
 
-# The inserts of an ``inserts_together`` block, to be sent at its end; None outside one.
-_together: ContextVar[list | None] = ContextVar("inserts_together", default=None)
+# The writes of a ``writes_together`` block, to be sent at its end; None outside one. Each
+# is (statement, params, check): a check is (rows expected, error to raise otherwise).
+_together: ContextVar[list | None] = ContextVar("writes_together", default=None)
 
 
 @contextmanager
-def inserts_together() -> Iterator[None]:
-    """The ``rows_insert`` calls of the block reach the database together when it ends: one
-    round trip on PostgreSQL (psycopg's pipeline mode) instead of one each, which halves
-    what the server and this process spend per statement. Nothing in the block may read
-    the rows it inserts (foreign keys are checked at commit, so their order is free). An
-    error in the block sends none of them. Elsewhere, and nested, inserts run as called."""
+def writes_together() -> Iterator[None]:
+    """The ``rows_insert`` and ``rows_compare_and_set`` calls of the block reach the
+    database together when it ends: one round trip on PostgreSQL (psycopg's pipeline mode)
+    instead of one each, which halves what the server and this process spend per
+    statement; a compare-and-set that finds rows changed raises its error then. Nothing in
+    the block may read the rows it writes (foreign keys are checked at commit, so their
+    order is free). An error in the block sends none of them. Elsewhere, and nested, the
+    writes run as called."""
     connection = _db()
     if connection.vendor != "postgresql" or _together.get() is not None:
         yield
@@ -198,15 +201,30 @@ def inserts_together() -> Iterator[None]:
     finally:
         _together.reset(token)
     if pending:
-        connection.ensure_connection()
-        # A unique violation comes out as Django's IntegrityError, here or at COPY.
-        with (
-            connection.wrap_database_errors,
-            connection.connection.pipeline(),
-            connection.cursor() as cursor,
-        ):
-            for statement, params in pending:
+        _send_together(connection, pending)
+
+
+def _send_together(connection, pending: list) -> None:
+    connection.ensure_connection()
+    checked = []
+    # A unique violation comes out as Django's IntegrityError, here or at COPY.
+    with (
+        connection.wrap_database_errors,
+        connection.connection.pipeline(),
+        connection.cursor() as cursor,
+    ):
+        for statement, params, check in pending:
+            if check is None:
                 cursor.execute(statement, params)
+                continue
+            own = connection.cursor()  # its count is its own
+            own.execute(statement, params)
+            checked.append((own, check))
+    for own, (expected, error) in checked:
+        changed = own.rowcount  # known once the pipeline is through
+        own.close()
+        if changed != expected:
+            raise error
 
 
 def rows_read(statements: Sequence[tuple[str, list]]) -> list[list[tuple]]:
@@ -234,7 +252,7 @@ def rows_read(statements: Sequence[tuple[str, list]]) -> list[list[tuple]]:
 def rows_insert(objs: Sequence[Model]) -> None:
     """Insert new instances of one model: ``bulk_create`` without its compiling, for rows
     whose primary key is made in Python or never read back (an auto id stays unset). No
-    ``save()``, no signals, as with ``bulk_create``. Inside ``inserts_together``, sent at
+    ``save()``, no signals, as with ``bulk_create``. Inside ``writes_together``, sent at
     its end."""
     if not objs:
         return
@@ -256,7 +274,7 @@ def rows_insert(objs: Sequence[Model]) -> None:
         params = [value for row in rows for value in row]
         pending = _together.get()
         if pending is not None:
-            pending.append((statement, params))
+            pending.append((statement, params, None))
             return
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
@@ -281,17 +299,20 @@ def _copy(connection, statement: str, rows: list) -> None:
         connection.queries_log.append({"sql": statement, "time": f"{took:.3f}"})
 
 
-def rows_update(
+def rows_compare_and_set(
     model: type[Model],
     *,
     ids: Sequence[Any],
     where_in: dict[str, Iterable[Any]],
     columns: dict[str, Any],
     per_row: dict[str, dict[Any, Any]] | None = None,
-) -> int:
-    """``UPDATE`` the rows of ``ids`` whose ``where_in`` columns hold one of the values
-    given (a compare-and-set), writing ``columns`` and, per column of ``per_row``, each
-    row's own value (by id; rows without one keep theirs). Returns the rows changed."""
+    changed: Exception,
+) -> None:
+    """``UPDATE`` the rows of ``ids`` whose ``where_in`` columns still hold one of the values
+    given, writing ``columns`` and, per column of ``per_row``, each row's own value (by id;
+    rows without one keep theirs). Raises ``changed`` unless every row of ``ids`` was
+    updated: at once, or inside ``writes_together`` when the block's writes are sent (the
+    transaction is then to be rolled back, as the error leaves it)."""
     connection = _db()
     opts = model._meta
     pk = opts.pk
@@ -319,11 +340,15 @@ def rows_update(
         condition, condition_params = any_of(quote(field.column), field, values)
         conditions.append(condition)
         params += condition_params
+    statement = (
+        f"UPDATE {quote(opts.db_table)} SET {', '.join(sets)} WHERE {' AND '.join(conditions)}"
+    )
+    expected = len(set(ids))
+    pending = _together.get()
+    if pending is not None:
+        pending.append((statement, params, (expected, changed)))
+        return
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(opts.db_table)} SET {', '.join(sets)} "
-            f"WHERE {' AND '.join(conditions)} RETURNING {quote(pk.column)}",
-            params,
-        )
-        # The rows it returns, not ``rowcount``: a pipeline knows no count before it syncs.
-        return len(cursor.fetchall())
+        cursor.execute(statement, params)
+        if cursor.rowcount != expected:
+            raise changed

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Shipper
 from carriers.services import PLANNING_KEYS, planning_request, plans_release
 from config.errors import Conflict, InvalidInput
-from config.sql import rows_insert, rows_update
+from config.sql import rows_compare_and_set, rows_insert
 from orders.documents import (
     collo_rows,
     line_rows,
@@ -225,15 +225,14 @@ def order_statuses_move(
     ]
     per_row, own = _columns_per_order(orders, updates_by_order or {}, columns)
     # Compare-and-set: the rows must still be where the caller saw them.
-    moved = rows_update(
+    rows_compare_and_set(
         Order,
         ids=[o.id for o in orders],
         where_in={"status": sorted({o.status for o in orders})},
         columns=columns,
         per_row=per_row,
+        changed=Conflict("Orders changed while they were being moved; try again.", code="conflict"),
     )
-    if moved != len(orders):
-        raise Conflict("Orders changed while they were being moved; try again.", code="conflict")
     for order in orders:
         for column, value in {**columns, **own[order.id]}.items():
             setattr(order, column, value)

@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from config import sql
-from config.sql import Columns, any_of, rows_insert, rows_update
+from config.sql import Columns, any_of, rows_compare_and_set, rows_insert
 from orders.models import Order, OrderHistory
 from tests.factories import order_payload
 from tracking.models import TrackingEvent
@@ -146,25 +146,55 @@ def test_rows_insert_leaves_an_auto_id_to_the_database(client_a):
 
 
 @pytest.mark.django_db
-def test_rows_update_is_a_compare_and_set_with_values_per_row(client_a):
+def test_a_compare_and_set_writes_values_per_row_and_refuses_rows_that_changed(client_a):
     first, second, third = _orders(client_a, 3)
     Order.objects.filter(id=third.id).update(status="cancelled")
     stamp = timezone.now().replace(microsecond=0)
+    changed = RuntimeError("changed meanwhile")
 
-    changed = rows_update(
+    rows_compare_and_set(
         Order,
-        ids=[first.id, second.id, third.id],
+        ids=[first.id, second.id],
         where_in={"status": [first.status]},
         columns={"notes": "checked"},
         per_row={"delivered_at": {first.id: stamp}},
+        changed=changed,
     )
+    with pytest.raises(RuntimeError) as refused:
+        rows_compare_and_set(
+            Order,
+            ids=[second.id, third.id],
+            where_in={"status": [first.status]},
+            columns={"notes": "again"},
+            changed=changed,
+        )
 
-    assert changed == 2
+    assert refused.value is changed
     rows = {o.id: o for o in Order.objects.filter(id__in=[first.id, second.id, third.id])}
-    assert rows[first.id].notes == rows[second.id].notes == "checked"
     assert rows[first.id].delivered_at == stamp
     assert rows[second.id].delivered_at is None  # no value of its own: kept
-    assert rows[third.id].notes != "checked"  # another status: not touched
+    assert rows[third.id].notes not in ("checked", "again")  # another status: not touched
+
+
+@pytest.mark.django_db
+def test_a_compare_and_set_sent_together_refuses_when_the_block_ends(client_a):
+    first, second = _orders(client_a, 2)
+    Order.objects.filter(id=second.id).update(status="cancelled")
+    changed = RuntimeError("changed meanwhile")
+
+    with pytest.raises(RuntimeError) as refused, transaction.atomic(), sql.writes_together():
+        rows_compare_and_set(
+            Order,
+            ids=[first.id, second.id],
+            where_in={"status": [first.status]},
+            columns={"notes": "moved"},
+            changed=changed,
+        )
+        rows_insert([OrderHistory(order=first, actor="test", action="moved")])
+
+    assert refused.value is changed
+    assert not Order.objects.filter(notes="moved").exists()  # rolled back with the error
+    assert not OrderHistory.objects.filter(action="moved").exists()
 
 
 def _event(order, external_id: str) -> TrackingEvent:
@@ -178,11 +208,11 @@ def _event(order, external_id: str) -> TrackingEvent:
 
 
 @pytest.mark.django_db
-def test_inserts_together_stores_every_row_of_the_block_when_it_ends(client_a):
+def test_writes_together_stores_every_row_of_the_block_when_it_ends(client_a):
     [order] = _orders(client_a, 1)
     many = [_event(order, f"many-{i}") for i in range(sql.COPY_FROM_ROWS + 1)]
 
-    with transaction.atomic(), sql.inserts_together():
+    with transaction.atomic(), sql.writes_together():
         rows_insert([_event(order, "one")])
         rows_insert([OrderHistory(order=order, actor="test", action="together")])
         rows_insert(many)  # COPY on PostgreSQL, beside the pipeline
@@ -200,7 +230,7 @@ def test_a_duplicate_sent_together_is_an_integrity_error_and_nothing_is_kept(cli
     again = _event(order, "dup-2")
     again.id = first.id
 
-    with pytest.raises(IntegrityError), transaction.atomic(), sql.inserts_together():
+    with pytest.raises(IntegrityError), transaction.atomic(), sql.writes_together():
         rows_insert([_event(order, "fine")])
         rows_insert([again])
 
@@ -212,7 +242,7 @@ def test_a_duplicate_sent_together_is_an_integrity_error_and_nothing_is_kept(cli
 def test_an_error_in_the_block_sends_none_of_its_inserts(client_a):
     [order] = _orders(client_a, 1)
 
-    with pytest.raises(RuntimeError), transaction.atomic(), sql.inserts_together():
+    with pytest.raises(RuntimeError), transaction.atomic(), sql.writes_together():
         rows_insert([_event(order, "never")])
         raise RuntimeError("the change failed")
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.services import api_key_hash
 from carriers.models import Carrier
 from config.errors import Conflict, WaybillError
-from config.sql import inserts_together, rows_insert
+from config.sql import rows_insert, writes_together
 from notifications.services import order_etas_changed
 from orders.models import Order, OrderStatus, order_can_move
 from orders.services import order_statuses_move
@@ -266,7 +266,7 @@ class _Batch:
 
     def flush(self) -> None:
         try:
-            with inserts_together():  # one round trip for the rows below, on PostgreSQL
+            with writes_together():  # one round trip for the writes below, on PostgreSQL
                 self.moves_write()
                 rows_insert(self.rows)
                 events = [event for slot in self.slots for event in slot]
