@@ -1,7 +1,11 @@
+import atexit
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connections, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -45,3 +49,73 @@ def enqueue_row(task, model, row_id) -> bool:
         str(row_id),
         on_failure=lambda: model.objects.filter(id=row_id).update(queued_at=None),
     )
+
+
+class Coalesced:
+    """Ids to hand to ``publish``, gathered so that a process busy with many small writes
+    publishes one message per ``window`` seconds instead of one per write: the first ids
+    after a quiet window go at once, those arriving within it go together when it ends
+    (from a thread of this process). Ids not yet published when a process dies are what
+    the sweepers are for: the rows they stand for keep their ``queued_at`` stamp.
+
+    With ``window`` 0, or with Celery running tasks eagerly (tests), ids go at once."""
+
+    def __init__(self, publish: Callable[[list], None], window: float) -> None:
+        self.publish = publish
+        self.window = window
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # a forked child has no flusher
+        atexit.register(self.flush)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
+        self._due = threading.Condition(self._lock)
+        self._pending: list = []
+        self._last = float("-inf")
+        self._flusher: threading.Thread | None = None
+
+    def add(self, ids: list) -> None:
+        from config.celery_app import app
+
+        if self.window <= 0 or app.conf.task_always_eager:
+            self.publish(ids)
+            return
+        with self._lock:
+            now = time.monotonic()
+            if not self._pending and now - self._last >= self.window:
+                self._last = now
+                at_once = True
+            else:
+                self._pending += ids
+                at_once = False
+                if self._flusher is None:
+                    self._flusher = threading.Thread(
+                        target=self._flush_loop, name="waybill-coalesced", daemon=True
+                    )
+                    self._flusher.start()
+                self._due.notify()
+        if at_once:
+            self.publish(ids)
+
+    def _flush_loop(self) -> None:
+        while True:
+            with self._lock:
+                while not self._pending:
+                    self._due.wait()
+                wait = self._last + self.window - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            self.flush()
+
+    def flush(self) -> None:
+        """Publish what is pending now."""
+        with self._lock:
+            ids, self._pending = self._pending, []
+            self._last = time.monotonic()
+        if ids:
+            try:
+                self.publish(ids)
+            finally:
+                # A refused publish wrote from this thread: its connection is its own.
+                if threading.current_thread() is self._flusher:
+                    connections.close_all()

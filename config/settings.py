@@ -406,6 +406,9 @@ WEBHOOK_CLAIM_LEASE = timedelta(seconds=env.float("WEBHOOK_CLAIM_LEASE_S", defau
 # again each sweep is what once flooded the broker. A publish the broker refused needs no
 # lease: its rows are marked for the next sweep at once.
 WEBHOOK_QUEUE_LEASE = timedelta(seconds=env.float("WEBHOOK_QUEUE_LEASE_S", default=300))
+# Deliveries a process commits within this many seconds of queueing others are queued together
+# at its end (the first after a quiet spell go at once); 0 queues each commit's own.
+WEBHOOK_QUEUE_WINDOW_S = env.float("WEBHOOK_QUEUE_WINDOW_S", default=0.1)
 CELERY_BEAT_SCHEDULE["webhook-delivery-sweeper"] = {
     "task": "webhooks.tasks.deliveries_sweep",
     "schedule": timedelta(seconds=env.float("WEBHOOK_SWEEP_INTERVAL_S", default=10)),
