@@ -150,6 +150,8 @@ def _column_writer(field: Field, connection) -> Callable[[Model], Any]:
     if connection.vendor == "postgresql":
         if isinstance(target, models.DateTimeField):
             return lambda obj: _aware_or_prepped(getattr(obj, attname), prep, connection)
+        if isinstance(target, models.JSONField):
+            return lambda obj: _json_or_prepped(getattr(obj, attname), prep, connection)
         as_is = next((t for kind, t in _AS_IS_ON_POSTGRESQL if isinstance(target, kind)), ())
 
     def value(obj: Model) -> Any:
@@ -157,6 +159,16 @@ def _column_writer(field: Field, connection) -> Callable[[Model], Any]:
         return value if value is None or type(value) in as_is else prep(value, connection)
 
     return value
+
+
+# Most JSON columns of a timeline row hold nothing: their text, without a dump each.
+_EMPTY_JSON = {dict: "{}", list: "[]"}
+
+
+def _json_or_prepped(value: Any, prep: Callable, connection) -> Any:
+    if not value and type(value) in _EMPTY_JSON:
+        return _EMPTY_JSON[type(value)]
+    return prep(value, connection)
 
 
 def _aware_or_prepped(value: Any, prep: Callable, connection) -> Any:

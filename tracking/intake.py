@@ -80,6 +80,8 @@ class _Reader:
         self.errors.append({"field": path, "code": code, "message": message})
 
     def get(self, path: str) -> Any:
+        if "." not in path:
+            return self.item.get(path)
         value: Any = self.item
         for part in path.split("."):
             if not isinstance(value, dict):
@@ -261,7 +263,8 @@ def intake_items_resolve(
 def _item_read(item: Any) -> tuple[CarrierFact, _Reader]:
     if not isinstance(item, dict):
         raise InvalidInput.for_field("body", f"An event is an object, not {_json_type(item)}.")
-    if len(json.dumps(plain(item))) > MAX_ITEM_BYTES:
+    raw = plain(item)
+    if len(json.dumps(raw)) > MAX_ITEM_BYTES:
         raise InvalidInput.for_field("body", f"An event is at most {MAX_ITEM_BYTES} bytes.")
     reader = _Reader(item)
     kind = _type_read(reader)
@@ -271,7 +274,7 @@ def _item_read(item: Any) -> tuple[CarrierFact, _Reader]:
             "Invalid event: " + ", ".join(dict.fromkeys(e["field"] for e in reader.errors)) + ".",
             errors=reader.errors,
         )
-    fact.raw = plain(item)
+    fact.raw = raw
     return fact, reader
 
 

@@ -161,8 +161,9 @@ def _fan_out(pending_events: list[PendingEvent], known: dict[tuple, list]) -> No
             payload = None if version == event.version else payloads[event.id][version]
             deliveries.append(
                 Delivery(
-                    event=event,
-                    subscription=subscription,
+                    # By id: the rows are written and queued, never read back here.
+                    event_id=event.id,
+                    subscription_id=subscription.id,
                     version=version,
                     payload=payload,
                     next_attempt_at=now,
