@@ -196,10 +196,11 @@ _TIMELINE_ROW = Columns(
     TrackingEvent,
     "t",
     fields=[
-        "id", "order", "carrier", "external_id", "collo", "type", "time_of_event",
-        "received_at", "applied", "eta_from", "eta_to",
+        "order", "collo", "type", "time_of_event", "received_at", "applied", "eta_from",
+        "eta_to",
     ],
 )  # fmt: skip
+_SEEN = Columns(TrackingEvent, "t", fields=["id", "external_id"])
 
 
 @dataclass
@@ -231,19 +232,24 @@ def facts_state(
     lock, in the same round trip on PostgreSQL. Stops are read only for orders on a route,
     collis only when asked."""
     order_ids, external_ids = set(order_ids), set(external_ids)
-    statements = [_timeline_statement(carrier, order_ids, external_ids)]
-    if order_ids:
-        carried_by = (carrier, carried_in) if carried_in is not None else None
-        statements += [
-            _lock_statement(order_ids, carried_by),
-            orders_subscriptions_statement(order_ids),
-        ]
-    timeline_rows, *rest = rows_read(statements)
-    locked, subscription_rows = rest or ([], [])
-    orders, routed = _locked_orders(locked)
+    carried_by = (carrier, carried_in) if carried_in is not None else None
+    statements = {
+        "timelines": _timeline_statement(order_ids) if order_ids else None,
+        "seen": _seen_statement(carrier, external_ids) if external_ids else None,
+        "locked": _lock_statement(order_ids, carried_by) if order_ids else None,
+        "subscriptions": orders_subscriptions_statement(order_ids) if order_ids else None,
+    }
+    asked = {name: statement for name, statement in statements.items() if statement}
+    rows = dict.fromkeys(statements, [])
+    rows.update(zip(asked, rows_read(list(asked.values())), strict=True))
+    orders, routed = _locked_orders(rows["locked"])
     tenants = {(o.shipper_id, o.live_mode) for o in orders.values()}
-    subscriptions = subscriptions_by_tenant(subscription_rows, tenants)
-    timeline, seen = _timeline(timeline_rows, carrier, set(orders), external_ids)
+    subscriptions = subscriptions_by_tenant(rows["subscriptions"], tenants)
+    timeline = _timeline(rows["timelines"], set(orders))
+    seen = {}
+    for row in rows["seen"]:
+        row_id, external_id = _SEEN.values(row)
+        seen[external_id] = str(row_id)
     if routed:
         stops = (
             Stop.objects.filter(order_id__in=list(routed))
@@ -302,30 +308,37 @@ def _locked_orders(rows) -> tuple[dict, set]:
     return orders, routed
 
 
-def _timeline_statement(carrier: Carrier, order_ids, external_ids) -> tuple[str, list]:
+# Each statement by the one index that answers it: asked together (``t."order_id" = … OR
+# t."external_id" = …``) PostgreSQL planned a scan of the table while it was small, and
+# its prepared plan kept scanning as the table grew.
+def _timeline_statement(order_ids) -> tuple[str, list]:
     fields = TrackingEvent._meta
-    by_order, order_params = any_of('t."order_id"', fields.get_field("order"), order_ids)
-    by_id, id_params = any_of('t."external_id"', fields.get_field("external_id"), external_ids)
+    by_order, params = any_of('t."order_id"', fields.get_field("order"), order_ids)
     statement = (
         f"SELECT {_TIMELINE_ROW.sql} FROM {quote(fields.db_table)} t WHERE {by_order} "
-        # ``<> ''`` as the unique index on the event ids has it, so that index answers.
-        f"""OR (t."carrier_id" = %s AND t."external_id" <> '' AND {by_id}) """
-        'ORDER BY t."time_of_event", t."received_at"'
+        'ORDER BY t."order_id", t."time_of_event", t."received_at"'
     )
-    carrier_id = param(fields.get_field("carrier"), carrier.id)
-    return statement, [*order_params, carrier_id, *id_params]
+    return statement, params
 
 
-def _timeline(rows, carrier: Carrier, order_ids, external_ids) -> tuple[TimelineState, dict]:
+def _seen_statement(carrier: Carrier, external_ids) -> tuple[str, list]:
+    fields = TrackingEvent._meta
+    by_id, params = any_of('t."external_id"', fields.get_field("external_id"), external_ids)
+    statement = (
+        f"SELECT {_SEEN.sql} FROM {quote(fields.db_table)} t "
+        # ``<> ''`` as the unique index on the event ids has it, so that index answers.
+        f"""WHERE t."carrier_id" = %s AND t."external_id" <> '' AND {by_id}"""
+    )
+    return statement, [param(fields.get_field("carrier"), carrier.id), *params]
+
+
+def _timeline(rows, order_ids) -> TimelineState:
     state = TimelineState()
-    seen: dict = {}
     for row in rows:
-        row_id, order_id, carrier_id, external_id, *rest = _TIMELINE_ROW.values(row)
-        if carrier_id == carrier.id and external_id in external_ids:
-            seen[external_id] = str(row_id)
+        order_id, *rest = _TIMELINE_ROW.values(row)
         if order_id in order_ids:
             state.rows.setdefault(order_id, []).append(_Row(*rest))
-    return state, seen
+    return state
 
 
 def carrier_events_token_find(*, plain: str) -> CarrierEventsToken | None:
