@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.models import Shipper
@@ -266,7 +265,7 @@ def facts_state(
     return FactsState(orders, timeline, seen, subscriptions)
 
 
-def _lock_statement(order_ids, carried_by: tuple | None) -> tuple[str, list]:
+def _lock_statement(order_ids, carried_by: tuple | None, lock: bool = True) -> tuple[str, list]:
     where, params = any_of('"o"."id"', Order._meta.pk, order_ids)
     joins = f'JOIN {quote(Shipper._meta.db_table)} s ON s."id" = o."shipper_id"'
     if carried_by is not None:
@@ -289,7 +288,7 @@ def _lock_statement(order_ids, carried_by: tuple | None) -> tuple[str, list]:
         f"SELECT {_LOCKED_ORDER.sql}, {_LOCKED_SHIPPER.sql}, EXISTS (SELECT 1 FROM "
         f'{quote(Stop._meta.db_table)} st WHERE st."order_id" = "o"."id") '
         f"FROM {quote(Order._meta.db_table)} o {joins} "
-        f'WHERE {where} ORDER BY o."id"{for_update_of("o")}'
+        f'WHERE {where} ORDER BY o."id"{for_update_of("o") if lock else ""}'
     )
     return statement, params
 
@@ -373,39 +372,14 @@ def carried_by(carrier, *, live_mode: bool) -> Q:
     return Q(live_mode=live_mode) & (Q(Exists(planned)) | Q(Exists(routed)))
 
 
-_NAMED_ORDER = Columns(Order, "o", fields=["id", "creator_order_id", "shipper", "live_mode"])
-
-
 def carried_orders_by_id(*, carrier: Carrier, live_mode: bool, order_ids) -> dict:
-    """Which of ``order_ids`` ``carrier`` carries (``carried_by``), by id, with only what
-    naming them needs loaded. One statement that reaches each order's current plan and
-    stops from the order, as columns: as a condition, PostgreSQL's prepared plan may read
-    every plan or stop the carrier has instead."""
-    order_ids = list(order_ids)
+    """Which of ``order_ids`` ``carrier`` carries (``carried_by``), by id, with their
+    shippers: the statement ``facts_state`` locks them with, without the lock."""
+    order_ids = set(order_ids)
     if not order_ids:
         return {}
-    by_id, params = any_of('o."id"', Order._meta.pk, order_ids)
-    carrier_id = param(Carrier._meta.pk, carrier.id)
-    statement = (
-        f'SELECT {_NAMED_ORDER.sql}, p."carrier_id", (SELECT 1 FROM '
-        f"{quote(Stop._meta.db_table)} st JOIN {quote(Route._meta.db_table)} r "
-        f'ON r."id" = st."route_id" JOIN {quote(VehicleGroup._meta.db_table)} g '
-        'ON g."id" = r."vehicle_group_id" WHERE st."order_id" = o."id" '
-        'AND g."operator_id" = %s AND r."status" <> %s LIMIT 1) '
-        f"FROM {quote(Order._meta.db_table)} o LEFT JOIN {quote(Plan._meta.db_table)} p "
-        f'ON p."order_id" = o."id" AND p."is_current" WHERE {by_id} AND o."live_mode" = %s'
-    )
-    params = [carrier_id, str(RouteStatus.CANCELLED), *params, live_mode]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        rows = cursor.fetchall()
-    carried = {}
-    for row in rows:
-        plan_carrier, routed = row[-2:]
-        if routed or (plan_carrier is not None and plan_carrier == carrier_id):
-            order = _NAMED_ORDER.instance(row)
-            carried[order.id] = order
-    return carried
+    [rows] = rows_read([_lock_statement(order_ids, (carrier, live_mode), lock=False)])
+    return _locked_orders(rows)[0]
 
 
 def carrier_order_get(*, tenant: Tenant, order_id) -> Order:
