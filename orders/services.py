@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Shipper
 from carriers.services import PLANNING_KEYS, planning_request, plans_release
 from config.errors import Conflict, InvalidInput
-from config.sql import rows_compare_and_set, rows_insert
+from config.sql import instance_new, rows_compare_and_set, rows_insert
 from orders.documents import (
     collo_rows,
     line_rows,
@@ -117,7 +117,9 @@ def _changed_keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 def _history(order: Order, actor: str, action: str, changes: dict | None = None, note: str = ""):
-    return OrderHistory(order=order, actor=actor, action=action, changes=changes or {}, note=note)
+    return instance_new(
+        OrderHistory, order=order, actor=actor, action=action, changes=changes or {}, note=note
+    )
 
 
 # --- the one writer of Order.status ----------------------------------------------------------

@@ -3,6 +3,7 @@ reads and writes, on whichever backend the suite runs on."""
 
 import datetime
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -10,9 +11,11 @@ from django.utils import timezone
 
 from config import sql
 from config.sql import Columns, any_of, rows_compare_and_set, rows_insert
-from orders.models import Order, OrderHistory
+from orders.models import Order, OrderHistory, OrderStatus
 from tests.factories import order_payload
 from tracking.models import TrackingEvent
+from webhooks.models import Delivery, Event
+from webhooks.services import subscription_create
 
 
 def _orders(client, count: int) -> list[Order]:
@@ -267,3 +270,105 @@ def test_rows_read_answers_each_statement_with_its_own_rows(client_a):
         second.creator_order_id,
     }
     assert none == []
+
+
+@pytest.mark.django_db
+def test_rows_read_gives_the_times_the_orm_gives(client_a):
+    [order] = _orders(client_a, 1)
+    columns = Columns(Order, "o", fields=["id", "created_at", "updated_at"])
+    table = sql.quote(Order._meta.db_table)
+    where, params = _by_id([order.id])
+
+    for statements in (
+        [(f"SELECT {columns.sql} FROM {table} o WHERE {where}", params)] * n for n in (1, 2)
+    ):
+        [row, *_] = sql.rows_read(statements)[0]
+        _, created_at, updated_at = columns.values(row)
+        assert (created_at, updated_at) == (order.created_at, order.updated_at)
+        assert created_at.tzinfo is order.created_at.tzinfo  # UTC, as Django's own
+
+
+@pytest.mark.django_db
+def test_instance_new_makes_what_the_model_class_makes(client_a):
+    [order] = _orders(client_a, 1)
+    at = timezone.now()
+    values = {
+        "order": order,
+        "carrier_id": None,
+        "external_id": "e-1",
+        "type": "OrderPickupArrived",
+        "time_of_event": at,
+        "driver": {"name": "Åse"},
+        "source": "canonical",
+    }
+
+    made, expected = sql.instance_new(TrackingEvent, **values), TrackingEvent(**values)
+
+    for field in TrackingEvent._meta.concrete_fields:
+        if field.name != "id":
+            assert getattr(made, field.attname) == getattr(expected, field.attname), field.name
+    assert isinstance(made.id, uuid.UUID) and made.id != expected.id  # its own default
+    assert made.order is order and made.collo is None and made._state.adding is True
+    assert made.images == [] and made.images is not expected.images  # a fresh default
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        sql.instance_new(TrackingEvent, colour="red")
+    with pytest.raises(ValueError, match="order"):
+        sql.instance_new(TrackingEvent, order=order.shipper)
+
+
+@pytest.mark.django_db
+def test_rows_insert_stores_json_as_the_field_and_its_encoder_would(client_a):
+    [order] = _orders(client_a, 1)
+    at = timezone.now()
+    changes = [
+        {"at": at, "day": datetime.date(2026, 12, 7), "price": Decimal("12.50")},
+        {"order": order.id, "nested": [{"a": None, "b": 2.5, "c": "Åse"}], "flag": True},
+        {1: "a key that is no string", "big": 2**70},
+        {"enum": OrderStatus.DELIVERED, "empty": {}, "list": []},
+    ]
+
+    with transaction.atomic():
+        rows_insert(
+            [
+                OrderHistory(order=order, actor="sql", action=str(i), changes=c)
+                for i, c in enumerate(changes)
+            ]
+        )
+        OrderHistory.objects.bulk_create(
+            [
+                OrderHistory(order=order, actor="orm", action=str(i), changes=c)
+                for i, c in enumerate(changes)
+            ]
+        )
+
+    stored = {(h.actor, h.action): h.changes for h in OrderHistory.objects.filter(order=order)}
+    for i in range(len(changes)):
+        assert stored[("sql", str(i))] == stored[("orm", str(i))], changes[i]
+
+
+@pytest.mark.django_db
+def test_rows_insert_stores_none_in_a_json_column_as_sql_null(client_a, shipper_a):
+    subscription = subscription_create(
+        shipper=shipper_a, live_mode=False, url="https://hooks.example.test/", event_types=["*"]
+    )
+    _orders(client_a, 1)
+    event = Event.objects.first()
+    now = timezone.now()
+
+    rows = [
+        Delivery(
+            event=event,
+            subscription=subscription,
+            version=event.version,
+            payload=payload,
+            next_attempt_at=now,
+        )
+        for payload in (None, {"pinned": "v1"})
+    ]
+
+    with transaction.atomic():
+        rows_insert(rows)
+
+    stored = Delivery.objects.filter(id__in=[r.id for r in rows])
+    assert stored.filter(payload__isnull=True).count() == 1  # not JSON's null
+    assert stored.filter(payload={"pinned": "v1"}).count() == 1

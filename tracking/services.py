@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.services import api_key_hash
 from carriers.models import Carrier
 from config.errors import Conflict, WaybillError
-from config.sql import rows_insert, writes_together
+from config.sql import instance_new, rows_insert, writes_together
 from notifications.services import order_etas_changed
 from orders.models import Order, OrderStatus, order_can_move
 from orders.services import order_statuses_move
@@ -366,7 +366,8 @@ def _route_effects(batch: _Batch, fact: CarrierFact, steps: list[str]) -> None:
 def _tracking_event(carrier: Carrier, fact: CarrierFact, applied: bool) -> TrackingEvent:
     """The fact's timeline row, written with the batch's others."""
     latitude, longitude = fact.position or (None, None)
-    return TrackingEvent(
+    return instance_new(
+        TrackingEvent,
         carrier=carrier,
         external_id=fact.external_id,
         type=fact.type,

@@ -17,7 +17,7 @@ from django.utils import timezone
 from config.errors import InvalidInput
 from config.outbound import UnsafeTarget, check_public_url
 from config.queue import Coalesced
-from config.sql import rows_insert
+from config.sql import instance_new, rows_insert
 from config.times import order_zone, route_zone
 from webhooks.catalogue import CATALOGUE, EventName, event_type_get
 from webhooks.models import (
@@ -79,7 +79,8 @@ def event_build(
     event_type = event_type_get(EventName(type))
     version = version or event_type.latest_version
     payloads = {v: event_type.build(v, **builder_args) for v in event_type.built_versions()}
-    event = Event(
+    event = instance_new(
+        Event,
         type=event_type.name,
         version=version,
         live_mode=live_mode,
@@ -160,7 +161,8 @@ def _fan_out(pending_events: list[PendingEvent], known: dict[tuple, list]) -> No
                 version = event.version
             payload = None if version == event.version else payloads[event.id][version]
             deliveries.append(
-                Delivery(
+                instance_new(
+                    Delivery,
                     # By id: the rows are written and queued, never read back here.
                     event_id=event.id,
                     subscription_id=subscription.id,
