@@ -71,6 +71,7 @@ class Columns:
                 column = field.get_col(self.alias)
                 functions = connection.ops.get_db_converters(column)
                 functions += column.get_db_converters(connection)
+                functions = [_json_loader(field, f) for f in functions]
                 if functions:
                     found.append((index, functions, column))
             self._converters[vendor] = found
@@ -88,10 +89,47 @@ class Columns:
         return values
 
     def instance(self, row: Sequence[Any], start: int = 0) -> Model:
-        """The instance ``row[start:start + width]`` holds (the other fields deferred)."""
+        """The instance ``row[start:start + width]`` holds (the other fields deferred), as
+        ``Model.from_db`` makes it; without going through ``Model.__init__`` where the model
+        has no loading or init hooks of its own (a batch reads a thousand orders)."""
         values = self.values(row, start)
         values = [values[i] for i in self._model_order]
-        return self.model.from_db(DEFAULT_DB_ALIAS, self._attnames, values)
+        model = self.model
+        if not _plainly_initialised(model):
+            return model.from_db(DEFAULT_DB_ALIAS, self._attnames, values)
+        obj = model.__new__(model)
+        obj._state = ModelState()
+        obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
+        obj.__dict__.update(zip(self._attnames, values, strict=True))
+        return obj
+
+
+def _plainly_initialised(model: type[Model]) -> bool:
+    return (
+        model.from_db.__func__ is Model.from_db.__func__
+        and model.__init__ is Model.__init__
+        and not pre_init.has_listeners(model)
+        and not post_init.has_listeners(model)
+    )
+
+
+def _json_loader(field: Field, function: Callable) -> Callable:
+    """A JSON column read by orjson (several times faster than ``json.loads``) where the
+    field has no decoder of its own; what orjson refuses goes to the field's own reading."""
+    if not isinstance(field, models.JSONField) or field.decoder is not None:
+        return function
+    if getattr(function, "__func__", None) is not models.JSONField.from_db_value:
+        return function
+
+    def loaded(value: Any, expression: Any, connection: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return orjson.loads(value)
+        except (ValueError, TypeError):  # orjson's JSONDecodeError is a ValueError
+            return function(value, expression, connection)
+
+    return loaded
 
 
 @cache
@@ -109,7 +147,7 @@ def instance_new(model: type[Model], **values: Any) -> Model:
     the thousand (``Model.__init__`` spent a sixth of a batch of carrier events going
     through every field's descriptor). Relations may be given as instances or by attname;
     missing fields get their defaults. A model with init signals is made by its class."""
-    if pre_init.has_listeners(model) or post_init.has_listeners(model):
+    if not _plainly_initialised(model):
         return model(**values)
     by_name, fields = _instance_fields(model)
     obj = model.__new__(model)
