@@ -19,10 +19,13 @@ from functools import cache
 from typing import Any
 
 import orjson
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import NOT_PROVIDED, Field, Model
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
+from psycopg.pq import Format
+from psycopg.types.json import JsonbBinaryDumper
 
 # Up to this many rows go in one INSERT … VALUES (which a pipeline can carry); more are
 # streamed with COPY on PostgreSQL, which binds no parameters.
@@ -338,9 +341,6 @@ def _times_loaded_in_c(cursor) -> None:
     Django's is a Python subclass of the pure Python loader, which took a tenth of a batch of
     carrier events parsing the timeline's times. Both give UTC times when the session's
     zone is UTC and Django's is too."""
-    import psycopg
-    from psycopg.pq import Format
-
     connection = _db()
     if connection.timezone is not UTC:
         return
@@ -393,7 +393,7 @@ def rows_insert(objs: Sequence[Model]) -> None:
         obj._state.adding = False
         obj._state.db = DEFAULT_DB_ALIAS
     if connection.vendor == "postgresql" and len(rows) > COPY_FROM_ROWS:
-        _copy(connection, f"COPY {table} ({names}) FROM STDIN", rows)  # no COPY in a pipeline
+        _copy(connection, model, table, names, rows)  # no COPY in a pipeline
         return
     if connection.vendor == "postgresql":
         one = f"({', '.join(['%s'] * len(fields))})"
@@ -411,16 +411,42 @@ def rows_insert(objs: Sequence[Model]) -> None:
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
 
 
-def _copy(connection, statement: str, rows: list) -> None:
+class _JsonTextBinaryDumper(JsonbBinaryDumper):
+    # The column writers give JSON as its text (or as the Jsonb the field made of it).
+    def dump(self, obj: Any) -> Any:
+        return b"\x01" + obj.encode() if type(obj) is str else super().dump(obj)
+
+
+@cache
+def _copy_oids(model: type[Model]) -> list[int] | None:
+    """The PostgreSQL types of the columns ``rows_insert`` writes, by the fields' own column
+    types; None when one is not a built-in type psycopg knows."""
+    connection = _db()
+    oids = []
+    for field in _insert_columns(model)[0]:
+        info = psycopg.postgres.types.get(field.db_type(connection).split("(")[0].strip())
+        if info is None:
+            return None
+        oids.append(info.oid)
+    return oids
+
+
+def _copy(connection, model: type[Model], table: str, names: str, rows: list) -> None:
+    """Stream ``rows`` in with ``COPY``, in its binary format where the columns' types are
+    known: psycopg's text format spent some 3 µs writing each time and 1 µs each UUID, its
+    binary format a tenth of that."""
+    oids = _copy_oids(model)
+    statement = f"COPY {table} ({names}) FROM STDIN" + (" (FORMAT BINARY)" if oids else "")
     began = time.monotonic()
     # A unique violation comes out as Django's IntegrityError.
-    with (
-        connection.cursor() as cursor,
-        connection.wrap_database_errors,
-        cursor.cursor.copy(statement) as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        if oids:
+            cursor.cursor.adapters.register_dumper(None, _JsonTextBinaryDumper)
+        with cursor.cursor.copy(statement) as copy:
+            if oids:
+                copy.set_types(oids)
+            for row in rows:
+                copy.write_row(row)
     if connection.queries_logged:  # counted like the statements Django runs
         took = time.monotonic() - began
         connection.queries_log.append({"sql": statement, "time": f"{took:.3f}"})

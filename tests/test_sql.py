@@ -317,15 +317,17 @@ def test_instance_new_makes_what_the_model_class_makes(client_a):
 
 
 @pytest.mark.django_db
-def test_rows_insert_stores_json_as_the_field_and_its_encoder_would(client_a):
+@pytest.mark.parametrize("copies", [1, sql.COPY_FROM_ROWS])  # one INSERT, or COPY
+def test_rows_insert_stores_json_as_the_field_and_its_encoder_would(client_a, copies):
     [order] = _orders(client_a, 1)
     at = timezone.now()
     changes = [
         {"at": at, "day": datetime.date(2026, 12, 7), "price": Decimal("12.50")},
-        {"order": order.id, "nested": [{"a": None, "b": 2.5, "c": "Åse"}], "flag": True},
+        {"order": order.id, "nested": [{"a": None, "b": 2.5, "c": "Åse\n\\"}], "flag": True},
         {1: "a key that is no string", "big": 2**70},
         {"enum": OrderStatus.DELIVERED, "empty": {}, "list": []},
-    ]
+        {},
+    ] * copies
 
     with transaction.atomic():
         rows_insert(
@@ -347,7 +349,8 @@ def test_rows_insert_stores_json_as_the_field_and_its_encoder_would(client_a):
 
 
 @pytest.mark.django_db
-def test_rows_insert_stores_none_in_a_json_column_as_sql_null(client_a, shipper_a):
+@pytest.mark.parametrize("copies", [1, sql.COPY_FROM_ROWS])
+def test_rows_insert_stores_none_in_a_json_column_as_sql_null(client_a, shipper_a, copies):
     subscription = subscription_create(
         shipper=shipper_a, live_mode=False, url="https://hooks.example.test/", event_types=["*"]
     )
@@ -363,12 +366,12 @@ def test_rows_insert_stores_none_in_a_json_column_as_sql_null(client_a, shipper_
             payload=payload,
             next_attempt_at=now,
         )
-        for payload in (None, {"pinned": "v1"})
+        for payload in [None, {"pinned": "v1"}] * copies
     ]
 
     with transaction.atomic():
         rows_insert(rows)
 
     stored = Delivery.objects.filter(id__in=[r.id for r in rows])
-    assert stored.filter(payload__isnull=True).count() == 1  # not JSON's null
-    assert stored.filter(payload={"pinned": "v1"}).count() == 1
+    assert stored.filter(payload__isnull=True).count() == copies  # not JSON's null
+    assert stored.filter(payload={"pinned": "v1"}).count() == copies
