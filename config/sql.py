@@ -9,6 +9,7 @@ own conversions both ways, so what is stored and read is what the ORM would stor
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -25,7 +26,7 @@ from django.db.models import NOT_PROVIDED, Field, Model
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 from psycopg.pq import Format
-from psycopg.types.json import JsonbBinaryDumper
+from psycopg.types.json import Jsonb, JsonbBinaryDumper
 
 # Up to this many rows go in one INSERT … VALUES (which a pipeline can carry); more are
 # streamed with COPY on PostgreSQL, which binds no parameters.
@@ -36,6 +37,12 @@ def _db():
     # The connection itself: ``django.db.connection`` is a proxy that looks it up again
     # on every attribute read, thousands of times in a batch.
     return connections[DEFAULT_DB_ALIAS]
+
+
+def current_connection():
+    """This thread's default connection itself, to hand to calls made for each of many rows
+    (looking it up costs a thread-local read each time)."""
+    return _db()
 
 
 def quote(name: str) -> str:
@@ -80,9 +87,10 @@ class Columns:
             self._converters[vendor] = found
         return self._converters[vendor]
 
-    def values(self, row: Sequence[Any], start: int = 0) -> list[Any]:
-        """The Python values of ``row[start:start + width]``, as the fields read them."""
-        connection = _db()
+    def values(self, row: Sequence[Any], start: int = 0, connection=None) -> list[Any]:
+        """The Python values of ``row[start:start + width]``, as the fields read them;
+        ``connection`` (``current_connection()``) saves looking it up for each of many rows."""
+        connection = connection or _db()
         values = list(row[start : start + self.width])
         for index, functions, column in self.converters(connection):
             value = values[index]
@@ -91,11 +99,11 @@ class Columns:
             values[index] = value
         return values
 
-    def instance(self, row: Sequence[Any], start: int = 0) -> Model:
+    def instance(self, row: Sequence[Any], start: int = 0, connection=None) -> Model:
         """The instance ``row[start:start + width]`` holds (the other fields deferred), as
         ``Model.from_db`` makes it; without going through ``Model.__init__`` where the model
         has no loading or init hooks of its own (a batch reads a thousand orders)."""
-        values = self.values(row, start)
+        values = self.values(row, start, connection)
         values = [values[i] for i in self._model_order]
         model = self.model
         if not _plainly_initialised(model):
@@ -282,58 +290,78 @@ def _column_writers(model: type[Model], connection) -> list[Callable[[Model], An
     return _writers[key]
 
 
-# The writes of a ``writes_together`` block, to be sent at its end; None outside one. Each
-# is (statement, params, check): a check is (rows expected, error to raise otherwise).
-_together: ContextVar[list | None] = ContextVar("writes_together", default=None)
+class _Block:
+    """A ``writes_together`` block: its pipeline, the cursor its writes go through and the
+    compare-and-sets whose counts are checked when it ends."""
+
+    def __init__(self, connection, pipeline) -> None:
+        self.connection = connection
+        self.pipeline = pipeline
+        self.cursor = connection.cursor()
+        self.checks: list[tuple[Any, int, Exception]] = []
+        self.writing = False  # one of this module's writes is being sent
+
+    def send(self, statement: str, params: Sequence[Any], cursor=None) -> None:
+        self.writing = True
+        try:
+            (cursor or self.cursor).execute(statement, params)
+        finally:
+            self.writing = False
+
+    def others_synced(self, execute, sql, params, many, context):
+        # Any other statement in the block waits for its results, as it would outside it
+        # (in pipeline mode an UPDATE's count would read -1).
+        result = execute(sql, params, many, context)
+        if not self.writing:
+            with self.connection.wrap_database_errors:
+                self.pipeline.sync()
+        return result
+
+
+_together: ContextVar[_Block | None] = ContextVar("writes_together", default=None)
 
 
 @contextmanager
 def writes_together() -> Iterator[None]:
-    """The ``rows_insert`` and ``rows_compare_and_set`` calls of the block reach the
-    database together when it ends: one round trip on PostgreSQL (psycopg's pipeline mode)
-    instead of one each, which halves what the server and this process spend per
-    statement; a compare-and-set that finds rows changed raises its error then. Nothing in
-    the block may read the rows it writes (foreign keys are checked at commit, so their
-    order is free). An error in the block sends none of them. Elsewhere, and nested, the
-    writes run as called."""
+    """Send the ``rows_insert`` and ``rows_compare_and_set`` calls of the block as they are
+    made, without waiting for each other (psycopg's pipeline mode, on PostgreSQL): the
+    server writes them, and checks their foreign keys, while this process goes on with the
+    block; everything is waited for when the block ends, where a compare-and-set that found
+    rows changed raises its error and a failed write its own. Foreign keys are checked per
+    statement inside the block (``SET CONSTRAINTS ALL IMMEDIATE``), deferred again after it.
+
+    Nothing in the block may read the rows it writes before it ends; any other statement
+    in it waits for what was sent before it (and raises what failed). An error in the block
+    leaves the transaction to be rolled back. Outside a transaction, elsewhere than
+    PostgreSQL, and nested, the writes run as called."""
     connection = _db()
-    if connection.vendor != "postgresql" or _together.get() is not None:
+    if (
+        connection.vendor != "postgresql"
+        or _together.get() is not None
+        or not connection.in_atomic_block
+    ):
         yield
         return
-    pending: list = []
-    token = _together.set(pending)
-    try:
-        yield
-    finally:
-        _together.reset(token)
-    if pending:
-        _send_together(connection, pending)
-
-
-def _send_together(connection, pending: list) -> None:
     connection.ensure_connection()
-    checked = []
+    with connection.wrap_database_errors, connection.connection.pipeline() as pipeline:
+        block = _Block(connection, pipeline)
+        token = _together.set(block)
+        try:
+            with connection.execute_wrapper(block.others_synced):
+                block.send("SET CONSTRAINTS ALL IMMEDIATE", [])
+                yield
+                block.send("SET CONSTRAINTS ALL DEFERRED", [])
+        finally:
+            _together.reset(token)
+            block.cursor.close()
+    # The pipeline is through: the counts are known.
     try:
-        # A unique violation comes out as Django's IntegrityError, here or at COPY.
-        with (
-            connection.wrap_database_errors,
-            connection.connection.pipeline(),
-            connection.cursor() as cursor,
-        ):
-            for statement, params, check in pending:
-                if check is None:
-                    cursor.execute(statement, params)
-                    continue
-                own = connection.cursor()  # its count is its own
-                own.execute(statement, params)
-                checked.append((own, check))
-        # Counts are known once the pipeline is through.
-        for own, (expected, error) in checked:
-            if own.rowcount != expected:
+        for cursor, expected, error in block.checks:
+            if cursor.rowcount != expected:
                 raise error
     finally:
-        for own, _ in checked:
-            own.close()
+        for cursor, _, _ in block.checks:
+            cursor.close()
 
 
 def _times_loaded_in_c(cursor) -> None:
@@ -392,16 +420,19 @@ def rows_insert(objs: Sequence[Model]) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = DEFAULT_DB_ALIAS
+    block = _together.get()
     if connection.vendor == "postgresql" and len(rows) > COPY_FROM_ROWS:
-        _copy(connection, model, table, names, rows)  # no COPY in a pipeline
+        if block is None:
+            _copy(connection, model, table, names, rows)
+        else:  # no COPY in a pipeline: the rows as one array per column
+            block.send(_unnest_insert(model), _columns_of(model, rows))
         return
     if connection.vendor == "postgresql":
         one = f"({', '.join(['%s'] * len(fields))})"
         statement = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(rows))}"
         params = [value for row in rows for value in row]
-        pending = _together.get()
-        if pending is not None:
-            pending.append((statement, params, None))
+        if block is not None:
+            block.send(statement, params)
             return
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
@@ -418,17 +449,48 @@ class _JsonTextBinaryDumper(JsonbBinaryDumper):
 
 
 @cache
-def _copy_oids(model: type[Model]) -> list[int] | None:
-    """The PostgreSQL types of the columns ``rows_insert`` writes, by the fields' own column
-    types; None when one is not a built-in type psycopg knows."""
+def _column_types(model: type[Model]) -> list[str]:
+    """The PostgreSQL types of the columns ``rows_insert`` writes, without their lengths
+    (which the columns themselves enforce)."""
     connection = _db()
-    oids = []
-    for field in _insert_columns(model)[0]:
-        info = psycopg.postgres.types.get(field.db_type(connection).split("(")[0].strip())
-        if info is None:
-            return None
-        oids.append(info.oid)
-    return oids
+    return [f.db_type(connection).split("(")[0].strip() for f in _insert_columns(model)[0]]
+
+
+@cache
+def _copy_oids(model: type[Model]) -> list[int] | None:
+    """The oids of ``_column_types``; None when one is not a built-in type psycopg knows."""
+    infos = [psycopg.postgres.types.get(name) for name in _column_types(model)]
+    return None if None in infos else [info.oid for info in infos]
+
+
+@cache
+def _unnest_insert(model: type[Model]) -> str:
+    _, names = _insert_columns(model)
+    types = _column_types(model)
+    # JSON arrives as its text: an array of text, each element cast.
+    arrays = ", ".join(f"%s::{'text' if t == 'jsonb' else t}[]" for t in types)
+    columns = [f"c{i}" for i in range(len(types))]
+    selected = ", ".join(
+        f"{c}::jsonb" if t == "jsonb" else c for c, t in zip(columns, types, strict=True)
+    )
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT {selected} "
+        f"FROM unnest({arrays}) AS u({', '.join(columns)})"
+    )
+
+
+def _columns_of(model: type[Model], rows: list[list]) -> list[list]:
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    for index, kind in enumerate(_column_types(model)):
+        if kind == "jsonb":  # a Jsonb the field made, as its text
+            columns[index] = [_json_text(v) for v in columns[index]]
+    return columns
+
+
+def _json_text(value: Any) -> Any:
+    if isinstance(value, Jsonb):
+        return (value.dumps or json.dumps)(value.obj)
+    return value
 
 
 def _copy(connection, model: type[Model], table: str, names: str, rows: list) -> None:
@@ -497,9 +559,11 @@ def rows_compare_and_set(
         f"UPDATE {quote(opts.db_table)} SET {', '.join(sets)} WHERE {' AND '.join(conditions)}"
     )
     expected = len(set(ids))
-    pending = _together.get()
-    if pending is not None:
-        pending.append((statement, params, (expected, changed)))
+    block = _together.get()
+    if block is not None:
+        own = connection.cursor()  # its count is its own
+        block.checks.append((own, expected, changed))
+        block.send(statement, params, own)
         return
     with connection.cursor() as cursor:
         cursor.execute(statement, params)

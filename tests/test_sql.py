@@ -1,6 +1,7 @@
 """``config.sql``: the hot paths' hand-written statements read and write exactly what the ORM
 reads and writes, on whichever backend the suite runs on."""
 
+import contextlib
 import datetime
 import uuid
 from decimal import Decimal
@@ -24,6 +25,10 @@ def _orders(client, count: int) -> list[Order]:
         for _ in range(count)
     ]
     return list(Order.objects.filter(id__in=ids).order_by("id"))
+
+
+def _together_or_not(together: bool):
+    return sql.writes_together() if together else contextlib.nullcontext()
 
 
 def _select(columns: Columns, where: str, params: list) -> list:
@@ -79,7 +84,8 @@ def test_any_of_matches_the_values_given_and_nothing_for_none(client_a):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("count", [1, sql.COPY_FROM_ROWS + 5])
-def test_rows_insert_stores_what_bulk_create_would(client_a, count):
+@pytest.mark.parametrize("together", [False, True], ids=["alone", "together"])
+def test_rows_insert_stores_what_bulk_create_would(client_a, count, together):
     [order] = _orders(client_a, 1)
     at = timezone.now().replace(microsecond=0) - datetime.timedelta(hours=1)
     rows = [
@@ -99,7 +105,7 @@ def test_rows_insert_stores_what_bulk_create_would(client_a, count):
         for index in range(count)
     ]
 
-    with transaction.atomic():
+    with transaction.atomic(), _together_or_not(together):
         rows_insert(rows)
 
     stored = {e.external_id: e for e in TrackingEvent.objects.filter(order=order)}
@@ -318,7 +324,8 @@ def test_instance_new_makes_what_the_model_class_makes(client_a):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("copies", [1, sql.COPY_FROM_ROWS])  # one INSERT, or COPY
-def test_rows_insert_stores_json_as_the_field_and_its_encoder_would(client_a, copies):
+@pytest.mark.parametrize("together", [False, True], ids=["alone", "together"])
+def test_rows_insert_stores_json_as_the_field_and_its_encoder_would(client_a, copies, together):
     [order] = _orders(client_a, 1)
     at = timezone.now()
     changes = [
@@ -329,7 +336,7 @@ def test_rows_insert_stores_json_as_the_field_and_its_encoder_would(client_a, co
         {},
     ] * copies
 
-    with transaction.atomic():
+    with transaction.atomic(), _together_or_not(together):
         rows_insert(
             [
                 OrderHistory(order=order, actor="sql", action=str(i), changes=c)
@@ -375,3 +382,47 @@ def test_rows_insert_stores_none_in_a_json_column_as_sql_null(client_a, shipper_
     stored = Delivery.objects.filter(id__in=[r.id for r in rows])
     assert stored.filter(payload__isnull=True).count() == copies  # not JSON's null
     assert stored.filter(payload={"pinned": "v1"}).count() == copies
+
+
+@pytest.mark.django_db
+def test_a_statement_of_the_orm_in_the_block_sees_what_was_sent_before_it(client_a):
+    first, second = _orders(client_a, 2)
+
+    with transaction.atomic(), sql.writes_together():
+        rows_compare_and_set(
+            Order,
+            ids=[first.id],
+            where_in={"status": [first.status]},
+            columns={"notes": "sent"},
+            changed=RuntimeError("changed meanwhile"),
+        )
+        rows_insert([_event(first, f"seen-{i}") for i in range(sql.COPY_FROM_ROWS + 1)])
+        # Its count is known at once, as outside the block.
+        moved = Order.objects.filter(id__in=[first.id, second.id], notes="sent").update(
+            notes="moved"
+        )
+        timeline = TrackingEvent.objects.filter(order=first).count()
+
+    assert (moved, timeline) == (1, sql.COPY_FROM_ROWS + 1)
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a block is a pipeline on PostgreSQL alone"
+)
+def test_foreign_keys_are_checked_in_the_block_and_deferred_again_after_it(client_a):
+    [order] = _orders(client_a, 1)
+    orphan = OrderHistory(order_id=uuid.uuid4(), actor="test", action="orphan")
+
+    with pytest.raises(IntegrityError), transaction.atomic(), sql.writes_together():
+        rows_insert([orphan])
+
+    with transaction.atomic():
+        with sql.writes_together():
+            rows_insert([OrderHistory(order=order, actor="test", action="kept")])
+        # After the block the check waits for the commit again: this one is never made.
+        with transaction.atomic():
+            sid = transaction.savepoint()
+            rows_insert([OrderHistory(order_id=uuid.uuid4(), actor="test", action="later")])
+            transaction.savepoint_rollback(sid)
+    assert OrderHistory.objects.filter(action="kept").count() == 1

@@ -20,7 +20,15 @@ from accounts.services import api_key_hash
 from accounts.tenancy import Tenant
 from carriers.models import Carrier, Plan
 from config.errors import NotFound, first_or_404
-from config.sql import Columns, any_of, for_update_of, param, quote, rows_read
+from config.sql import (
+    Columns,
+    any_of,
+    current_connection,
+    for_update_of,
+    param,
+    quote,
+    rows_read,
+)
 from orders.models import Collo, Order
 from routing.models import Route, RouteStatus, Stop, StopKind, VehicleGroup
 from tracking.models import CarrierEventsToken, ProofOfDelivery, TrackingEvent
@@ -246,8 +254,9 @@ def facts_state(
     subscriptions = subscriptions_by_tenant(rows["subscriptions"], tenants)
     timeline = _timeline(rows["timelines"], set(orders))
     seen = {}
+    connection = current_connection()
     for row in rows["seen"]:
-        row_id, external_id = _SEEN.values(row)
+        row_id, external_id = _SEEN.values(row, connection=connection)
         seen[external_id] = str(row_id)
     if routed:
         stops = (
@@ -296,10 +305,13 @@ def _lock_statement(order_ids, carried_by: tuple | None, lock: bool = True) -> t
 def _locked_orders(rows) -> tuple[dict, set]:
     """The locked orders by id, their shippers loaded; and the ids of those on a route."""
     orders, routed, shippers = {}, set(), {}
+    connection = current_connection()
     for row in rows:
-        order = _LOCKED_ORDER.instance(row)
+        order = _LOCKED_ORDER.instance(row, connection=connection)
         if order.shipper_id not in shippers:  # a batch's orders are mostly one shipper's
-            shippers[order.shipper_id] = _LOCKED_SHIPPER.instance(row, _LOCKED_ORDER.width)
+            shippers[order.shipper_id] = _LOCKED_SHIPPER.instance(
+                row, _LOCKED_ORDER.width, connection
+            )
         order.shipper = shippers[order.shipper_id]
         orders[order.id] = order
         if row[-1]:
@@ -333,8 +345,9 @@ def _seen_statement(carrier: Carrier, external_ids) -> tuple[str, list]:
 
 def _timeline(rows, order_ids) -> TimelineState:
     state = TimelineState()
+    connection = current_connection()
     for row in rows:
-        order_id, *rest = _TIMELINE_ROW.values(row)
+        order_id, *rest = _TIMELINE_ROW.values(row, connection=connection)
         if order_id in order_ids:
             state.rows.setdefault(order_id, []).append(_Row(*rest))
     return state

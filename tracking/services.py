@@ -241,10 +241,17 @@ class _Batch:
         return f"carrier:{self.carrier.slug}"
 
     def moves_write(self) -> None:
+        """Write the pending moves, then build their facts' events."""
+        self.moves_events(self.moves_send())
+
+    def moves_send(self) -> list[_Move]:
         """Write the pending moves, one status writer call per step and target (each order
-        has at most one move pending), then build their facts' events."""
+        has at most one move pending)."""
         moves, self.moves = list(self.moves.values()), {}
         self.orders_move(moves)
+        return moves
+
+    def moves_events(self, moves: list[_Move]) -> None:
         for move in moves:
             move.slot += _events(self, move.tracking_event, move.before)
 
@@ -266,9 +273,12 @@ class _Batch:
 
     def flush(self) -> None:
         try:
-            with writes_together():  # one round trip for the writes below, on PostgreSQL
-                self.moves_write()
+            # On PostgreSQL the writes are on their way as they are made: the server writes
+            # the moves and the timeline while the moves' events are built.
+            with writes_together():
+                moves = self.moves_send()
                 rows_insert(self.rows)
+                self.moves_events(moves)
                 events = [event for slot in self.slots for event in slot]
                 if events:
                     events_append(events=events, subscriptions=self.subscriptions)
