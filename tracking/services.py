@@ -152,7 +152,8 @@ def carrier_events_take(
                 read, carrier=carrier, live_mode=live_mode, known=state.orders
             )
             facts = [p for p in parsed if not isinstance(p, WaybillError)]
-            applied = iter(carrier_facts_apply(carrier=carrier, facts=facts, state=state))
+            # In this transaction, without a savepoint of its own: what fails fails it all.
+            applied = iter(_facts_apply(carrier, facts, state))
     except OperationalError as exc:
         if getattr(exc.__cause__, "sqlstate", None) != DEADLOCK_DETECTED:
             raise
@@ -179,17 +180,25 @@ def carrier_facts_apply(
     if not facts:
         return []
     with transaction.atomic():
-        batch = _Batch.load(carrier, facts, state)
-        results = [_fact_apply(batch, fact) for fact in facts]
-        batch.flush()
-        # Seed 004's schedule trigger: the receiver hears of a new ETA window once it commits.
-        order_etas_changed(
-            etas=[
-                (row.order_id, row.eta_from, row.eta_to)
-                for row in batch.rows
-                if row.applied and row.type == ETA_UPDATED and row.order_id
-            ]
-        )
+        return _facts_apply(carrier, facts, state)
+
+
+def _facts_apply(
+    carrier: Carrier, facts: list[CarrierFact], state: selectors.FactsState | None
+) -> list[FactResult]:
+    if not facts:
+        return []
+    batch = _Batch.load(carrier, facts, state)
+    results = [_fact_apply(batch, fact) for fact in facts]
+    batch.flush()
+    # Seed 004's schedule trigger: the receiver hears of a new ETA window once it commits.
+    order_etas_changed(
+        etas=[
+            (row.order_id, row.eta_from, row.eta_to)
+            for row in batch.rows
+            if row.applied and row.type == ETA_UPDATED and row.order_id
+        ]
+    )
     return results
 
 
