@@ -26,7 +26,6 @@ passed in and never queries.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -52,9 +51,10 @@ def local(value: datetime | None, zone_name: str | None) -> datetime | None:
         return None
     if value.tzinfo is None:  # naive values are UTC, as Django stores them
         value = value.replace(tzinfo=UTC)
-    with contextlib.suppress(OverflowError, ValueError):
+    try:
         return value.astimezone(zone(zone_name))
-    return value
+    except (OverflowError, ValueError):
+        return value
 
 
 def iso_local(value: datetime | None, zone_name: str | None) -> str | None:

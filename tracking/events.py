@@ -602,7 +602,7 @@ def seed_events_for(*, tracking_event, known=None) -> list[PendingEvent]:
             )
         events.append(
             event_build(
-                type=EventName(kind),
+                type=kind,  # a name of the catalogue
                 carrier=fact.carrier,
                 time_zone=fact.zone,
                 fact=fact,

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -78,7 +78,7 @@ class EventType:
     source: str  # where the contract comes from: seed 004, seed 000 or Waybill's own
     versions: dict[str, EventVersion] = field(default_factory=dict)
 
-    @property
+    @cached_property  # its versions are declared with it; builders only fill them in
     def latest_version(self) -> str:
         return max(self.versions, key=lambda v: tuple(int(p) for p in v.split(".")))
 
