@@ -152,13 +152,8 @@ def _json_type(value: Any) -> str:
 
 def plain(value: Any) -> Any:
     """JSON types only: the parser reads numbers as Decimal, the timeline stores JSON."""
-    kind = type(value)
-    if kind is str or kind is bool or value is None:  # most of an item
+    if type(value) is str or value is None:  # most of an item, answered first
         return value
-    if kind is dict:
-        return {k if type(k) is str else str(k): plain(v) for k, v in value.items()}
-    if kind is list:
-        return [plain(v) for v in value]
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):

@@ -160,7 +160,11 @@ _declare_seed_004()
 
 
 def event_type_get(name: str) -> EventType:
-    return CATALOGUE[name]
+    """The declared type called ``name``; a ValueError for a name that is none."""
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise ValueError(f"{name!r} is not a declared event type.") from None
 
 
 def event_types_document() -> list[dict]:

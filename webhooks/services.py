@@ -76,8 +76,7 @@ def event_build(
 
     ``time_zone`` is the zone its ``dateTime`` is shown in; by default the zone of the order
     or route among ``builder_args`` (``event_zone``)."""
-    # By name first: an EventName made for each of a batch's events is an Enum call each.
-    event_type = CATALOGUE.get(type) or event_type_get(EventName(type))
+    event_type = event_type_get(type)
     version = version or event_type.latest_version
     payloads = {v: event_type.build(v, **builder_args) for v in event_type.built_versions()}
     event = instance_new(
