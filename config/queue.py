@@ -70,6 +70,7 @@ class Coalesced:
     def _reset(self) -> None:
         self._lock = threading.Lock()
         self._due = threading.Condition(self._lock)
+        self._publishing = threading.Lock()  # held by a flush while it publishes
         self._pending: list = []
         self._last = float("-inf")
         self._flusher: threading.Thread | None = None
@@ -108,14 +109,17 @@ class Coalesced:
             self.flush()
 
     def flush(self) -> None:
-        """Publish what is pending now."""
-        with self._lock:
-            ids, self._pending = self._pending, []
-            self._last = time.monotonic()
-        if ids:
-            try:
-                self.publish(ids)
-            finally:
-                # A refused publish wrote from this thread: its connection is its own.
-                if threading.current_thread() is self._flusher:
-                    connections.close_all()
+        """Publish what is pending now. It returns once every id added before the call has
+        been handed to ``publish``, a flush already under way in the flusher included: at
+        exit, and wherever the broker is about to change, nothing is still on its way."""
+        with self._publishing:
+            with self._lock:
+                ids, self._pending = self._pending, []
+                self._last = time.monotonic()
+            if ids:
+                try:
+                    self.publish(ids)
+                finally:
+                    # A refused publish wrote from this thread: its connection is its own.
+                    if threading.current_thread() is self._flusher:
+                        connections.close_all()

@@ -21,6 +21,7 @@ import redis
 
 from config.celery_app import app
 from config.queues import WORK_KINDS
+from webhooks.services import _queued_deliveries
 
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 # Where no broker listens: every publish is refused.
@@ -69,7 +70,7 @@ def _switch_broker(url: str) -> None:
 
 
 @pytest.fixture
-def redis_queues(settings) -> Iterator[RedisQueues]:
+def redis_queues(settings, monkeypatch) -> Iterator[RedisQueues]:
     url = os.environ.get("REDIS_URL") or LOCAL_REDIS
     client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
     try:
@@ -79,6 +80,11 @@ def redis_queues(settings) -> Iterator[RedisQueues]:
         if os.environ.get("REDIS_URL"):
             pytest.fail(f"REDIS_URL is set but Redis does not answer: {exc}")
         pytest.skip(f"needs Redis on {LOCAL_REDIS} or REDIS_URL: {exc}")
+    # Deliveries an earlier test of this process left to the coalescer go out now, before
+    # the queues change; this test's go at once, from its own thread, to the broker it has
+    # up (or down) at that moment, not from the flusher a window later.
+    _queued_deliveries.flush()
+    monkeypatch.setattr(_queued_deliveries, "window", 0)
     prefix = f"test-{uuid.uuid4().hex[:10]}-"
     settings.WORK_QUEUES = {kind: prefix + kind for kind in WORK_KINDS}
     settings.CELERY_TASK_ALWAYS_EAGER = False

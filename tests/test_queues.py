@@ -74,6 +74,30 @@ def test_ids_gathered_in_a_window_go_when_it_ends_without_another_write():
     assert published.batches == [["a"], ["b"]]
 
 
+def test_a_flush_returns_only_once_a_publish_under_way_in_the_flusher_is_done():
+    entered, release, log = threading.Event(), threading.Event(), []
+
+    def publish(ids: list) -> None:
+        if ids == ["b"]:
+            entered.set()
+            release.wait(timeout=30)
+        log.append(ids)
+
+    coalesced = Coalesced(publish, window=0.05)
+    coalesced.add(["a"])  # at once
+    coalesced.add(["b"])  # from the flusher, once the window ends
+    assert entered.wait(timeout=30), "the flusher never published"
+
+    flushing = threading.Thread(target=lambda: (coalesced.flush(), log.append("flushed")))
+    flushing.start()
+    # Ample for a flush that does not wait to return; one that waits stays until released.
+    flushing.join(timeout=0.2)
+    release.set()
+    flushing.join(timeout=30)
+
+    assert log == [["a"], ["b"], "flushed"]
+
+
 def test_without_a_window_or_with_eager_tasks_each_goes_at_once():
     published = _Published()
     Coalesced(published, window=0).add(["a"])
