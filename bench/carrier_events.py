@@ -348,12 +348,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--batch-orders", type=int, default=1250, help="orders for the batches (1250)"
     )
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads (8)")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (3)")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (3)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (1: sync workers)"
+    )
     parser.add_argument(
         "--phase-timeout", type=float, default=900.0, help="seconds a phase may take (900)"
     )
     args = parser.parse_args(argv)
-    for name in ("orders", "batch_orders", "clients", "workers"):
+    for name in ("orders", "batch_orders", "clients", "workers", "threads"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
@@ -410,7 +413,8 @@ def run(args: argparse.Namespace, env: dict[str, str], run_id: str) -> int:
         api_headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         bare_headers = {"Content-Type": "application/json"}
 
-        with gunicorn(env, args.workers, "sync", 1) as server:
+        worker_class = "gthread" if args.threads > 1 else "sync"
+        with gunicorn(env, args.workers, worker_class, args.threads) as server:
             print(f"gunicorn config.wsgi:application: {server.description}")
             accepted = probe(server.port, warm_bodies[0], api_headers)
             timeout = args.phase_timeout
