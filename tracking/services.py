@@ -13,7 +13,6 @@ from django.utils import timezone
 from accounts.services import api_key_hash
 from carriers.models import Carrier
 from config.errors import Conflict, WaybillError
-from config.groupcommit import GroupCommit
 from config.sql import instance_new, rows_insert, writes_together
 from notifications.services import order_etas_changed
 from orders.models import Order, OrderStatus, order_can_move
@@ -162,27 +161,6 @@ def carrier_events_take(
             "Another request was changing the same orders; try again.", code="conflict"
         ) from None
     return [p if isinstance(p, WaybillError) else next(applied) for p in parsed]
-
-
-def carrier_event_take(*, carrier: Carrier, live_mode: bool, item) -> FactResult | WaybillError:
-    """What became of the one event ``carrier`` posted, as ``carrier_events_take`` answers
-    it, applied in one transaction with the single events other threads of this process are
-    taking at the same moment (group commit): under load one transaction, one lock read and
-    one write pipeline serve several requests instead of one each."""
-    return _single_events.take((carrier, live_mode, item))
-
-
-def _single_events_apply(posted: list[tuple]) -> list[FactResult | WaybillError]:
-    carrier, live_mode, _ = posted[0]
-    return carrier_events_take(
-        carrier=carrier, live_mode=live_mode, items=[item for _, _, item in posted]
-    )
-
-
-# Never more than a batch: in practice as many as the process has threads.
-_single_events = GroupCommit(
-    _single_events_apply, key=lambda posted: (posted[0].pk, posted[1]), max_items=1000
-)
 
 
 def carrier_facts_apply(

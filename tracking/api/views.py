@@ -16,7 +16,7 @@ from tracking.api.serializers import (
     EventResultSerializer,
     SeedEventSerializer,
 )
-from tracking.services import FactOutcome, carrier_event_take, carrier_events_take
+from tracking.services import FactOutcome, carrier_events_take
 
 # The answer of each item: a new timeline row is created, a repeat changes nothing.
 _OUTCOME_STATUS = {
@@ -84,7 +84,7 @@ class CarrierEventsView(CarrierView):
         body = request.data
         if isinstance(body, dict) and "events" in body:
             return self._batch(body)
-        result = carrier_event_take(carrier=self.carrier, live_mode=self.live_mode, item=body)
+        [result] = carrier_events_take(carrier=self.carrier, live_mode=self.live_mode, items=[body])
         if isinstance(result, WaybillError):
             return Response(result.as_body(), status=result.status_code)
         row = _row(body, result=result)
